@@ -1,0 +1,213 @@
+package lambdafan
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Header names of the Invoke API.
+const (
+	headerInvocationType = "X-Amz-Invocation-Type"
+	headerLogType        = "X-Amz-Log-Type"
+	headerClientContext  = "X-Amz-Client-Context"
+	headerFunctionError  = "X-Amz-Function-Error"
+	headerLogResult      = "X-Amz-Log-Result"
+	headerExecVersion    = "X-Amz-Executed-Version"
+	headerRequestID      = "X-Amzn-Requestid" // canonical form of x-amzn-RequestId
+	headerErrorType      = "X-Amzn-Errortype" // canonical form of x-amzn-ErrorType
+	headerRetryAfter     = "Retry-After"
+)
+
+// maxResponseBytes bounds how much of a response body is read: Lambda's 6 MB
+// response limit plus room for an error envelope.
+const maxResponseBytes = 6*1024*1024 + 64*1024
+
+// attempt makes one signed HTTP attempt and records its outcome in res. It
+// returns nil on success and the attempt's error otherwise.
+func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
+	ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+	defer cancel()
+
+	creds, err := c.credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCredentials, err)
+	}
+
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, "", bytes.NewReader(p.body))
+	if err != nil {
+		return err
+	}
+	u := *p.url
+	req.URL = &u
+	req.Host = p.host
+	h := req.Header
+	h["Content-Type"] = c.headers.contentType
+	h[headerInvocationType] = c.headers.invocationType[p.invocationType]
+	if p.logType == LogTail {
+		h[headerLogType] = c.headers.logTail
+	}
+	if p.clientContext != "" {
+		h[headerClientContext] = []string{p.clientContext}
+	}
+	if err := c.signer.SignHTTP(ctx, creds, req, p.payloadHash, "lambda", p.region, c.now()); err != nil {
+		return fmt.Errorf("sign request: %w", err)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &TransportError{Sent: wrote.Load(), Err: unwrapURLError(err)}
+	}
+	body, err := readBody(resp)
+	resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	res.RequestID = resp.Header.Get(headerRequestID)
+	if err != nil {
+		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", err)}
+	}
+	return decodeResponse(resp, body, res)
+}
+
+// headerValues holds pre-built header value slices shared by every request
+// of a Client, saving an allocation per header per request. They are never
+// modified after newHeaderValues.
+type headerValues struct {
+	contentType    []string
+	logTail        []string
+	invocationType map[InvocationType][]string
+}
+
+func newHeaderValues() headerValues {
+	return headerValues{
+		contentType: []string{"application/json"},
+		logTail:     []string{string(LogTail)},
+		invocationType: map[InvocationType][]string{
+			RequestResponse: {string(RequestResponse)},
+			Event:           {string(Event)},
+			DryRun:          {string(DryRun)},
+		},
+	}
+}
+
+// unwrapURLError drops net/http's *url.Error wrapper, whose message repeats
+// the method and URL, keeping the cause.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// readBody reads the whole response body, sized by Content-Length when the
+// server sent one.
+func readBody(resp *http.Response) ([]byte, error) {
+	if resp.ContentLength == 0 {
+		return nil, nil
+	}
+	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+		b := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+}
+
+// decodeResponse fills res from an HTTP response and returns the error it
+// carries: nil for success, *FunctionError or *InvokeError otherwise.
+func decodeResponse(resp *http.Response, body []byte, res *Result) error {
+	res.Payload = body
+	h := resp.Header
+	res.ExecutedVersion = h.Get(headerExecVersion)
+	if resp.StatusCode >= 300 {
+		return decodeInvokeError(resp.StatusCode, h, body, res.RequestID)
+	}
+	if logs := h.Get(headerLogResult); logs != "" {
+		if b, err := base64.StdEncoding.DecodeString(logs); err == nil {
+			res.LogTail = string(b)
+		}
+	}
+	if kind := h.Get(headerFunctionError); kind != "" {
+		res.FunctionError = kind
+		fe := &FunctionError{Kind: kind}
+		var doc struct {
+			ErrorType    string `json:"errorType"`
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if json.Unmarshal(body, &doc) == nil {
+			fe.ErrorType, fe.ErrorMessage = doc.ErrorType, doc.ErrorMessage
+		}
+		return fe
+	}
+	return nil
+}
+
+// decodeInvokeError reads a rest-json error response: the error type comes
+// from the x-amzn-ErrorType header (which may carry a ":namespace" suffix)
+// or the body's __type/code, the message from "message" in any
+// capitalisation.
+func decodeInvokeError(status int, h http.Header, body []byte, requestID string) *InvokeError {
+	e := &InvokeError{StatusCode: status, RequestID: requestID}
+	var doc struct {
+		Type1   string `json:"__type"`
+		Code    string `json:"code"`
+		Message string `json:"message"` // also matches "Message" (case-insensitive)
+		Reason  string `json:"Reason"`
+	}
+	_ = json.Unmarshal(body, &doc) // a non-JSON body leaves the fields empty
+	e.Type = h.Get(headerErrorType)
+	if e.Type == "" {
+		e.Type = cmp.Or(doc.Type1, doc.Code)
+	}
+	e.Type = sanitizeErrorType(e.Type)
+	if e.Type == "" {
+		e.Type = "UnknownError"
+	}
+	e.Message = doc.Message
+	if e.Message == "" && len(body) > 0 && !json.Valid(body) {
+		e.Message = truncate(string(body), 200)
+	}
+	e.Reason = doc.Reason
+	if ra := h.Get(headerRetryAfter); ra != "" {
+		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 {
+			e.RetryAfter = time.Duration(secs * float64(time.Second))
+		} else if t, err := http.ParseTime(ra); err == nil {
+			e.RetryAfter = max(time.Until(t), 0)
+		}
+	}
+	return e
+}
+
+// sanitizeErrorType strips the namespace forms an AWS error code may come
+// in: "aws.lambda#TooManyRequestsException" and
+// "TooManyRequestsException:http://internal.amazon.com/coral/...".
+func sanitizeErrorType(t string) string {
+	if i := strings.IndexByte(t, ':'); i >= 0 {
+		t = t[:i]
+	}
+	if i := strings.LastIndexByte(t, '#'); i >= 0 {
+		t = t[i+1:]
+	}
+	return strings.TrimSpace(t)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,178 @@
+package lambdafan
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"github.com/lambdafan/lambdafan/internal/fnname"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Client invokes Lambda functions. It is safe for concurrent use; create one
+// per process and reuse it so its connection pool is shared.
+type Client struct {
+	region         string
+	credentials    aws.CredentialsProvider
+	endpoints      *endpointResolver
+	signer         *v4.Signer
+	http           *http.Client
+	concurrency    int
+	attemptTimeout time.Duration
+	retry          retryPolicy
+	log            *slog.Logger
+	now            func() time.Time
+	headers        headerValues
+}
+
+// New returns a Client for cfg. When cfg.AWS is nil it loads the AWS SDK's
+// default configuration (which may read files and environment variables;
+// credentials themselves are fetched lazily, on the first invocation).
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if cfg.Concurrency < 0 {
+		return nil, fmt.Errorf("concurrency must be at least 1, got %d", cfg.Concurrency)
+	}
+	if cfg.AttemptTimeout < 0 || cfg.MaxTime < 0 || cfg.BaseBackoff < 0 || cfg.MaxBackoff < 0 {
+		return nil, errors.New("timeouts and backoffs must not be negative")
+	}
+	if cfg.MaxAttempts < 0 {
+		return nil, fmt.Errorf("max attempts must be at least 1, got %d", cfg.MaxAttempts)
+	}
+	awsCfg := cfg.AWS
+	if awsCfg == nil {
+		var opts []func(*config.LoadOptions) error
+		if cfg.Profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
+		}
+		loaded, err := config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS configuration: %w", err)
+		}
+		awsCfg = &loaded
+		if cfg.EndpointURL == "" && loaded.BaseEndpoint != nil {
+			cfg.EndpointURL = *loaded.BaseEndpoint
+		}
+	}
+	c := &Client{
+		region:         cfg.Region,
+		credentials:    cfg.Credentials,
+		concurrency:    cfg.Concurrency,
+		attemptTimeout: cfg.AttemptTimeout,
+		http:           cfg.HTTPClient,
+		log:            cfg.Logger,
+		signer:         v4.NewSigner(),
+		now:            time.Now,
+		headers:        newHeaderValues(),
+		retry: retryPolicy{
+			maxAttempts: cfg.MaxAttempts,
+			base:        cfg.BaseBackoff,
+			max:         cfg.MaxBackoff,
+			maxTime:     cfg.MaxTime,
+			unsafe:      cfg.RetryUnsafe,
+		},
+	}
+	if c.region == "" {
+		c.region = awsCfg.Region
+	}
+	if c.region != "" {
+		if err := fnname.CheckRegion(c.region); err != nil {
+			return nil, fmt.Errorf("default region: %w", err)
+		}
+	}
+	if c.credentials == nil {
+		c.credentials = awsCfg.Credentials
+	}
+	if c.concurrency == 0 {
+		c.concurrency = DefaultConcurrency
+	}
+	if c.attemptTimeout == 0 {
+		c.attemptTimeout = DefaultAttemptTimeout
+	}
+	c.retry.setDefaults()
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.http == nil {
+		c.http = newHTTPClient(awsCfg, c.concurrency)
+	}
+	c.endpoints = newEndpointResolver(cfg.EndpointURL, cfg.UseFIPS, cfg.UseDualStack)
+	if cfg.EndpointURL != "" {
+		// Resolve once now so a malformed URL is a configuration error,
+		// not one error per request.
+		if _, err := c.endpoints.resolve(ctx, cmp.Or(c.region, "us-east-1")); err != nil {
+			return nil, fmt.Errorf("endpoint URL: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Region returns the default region used for requests that name none.
+func (c *Client) Region() string { return c.region }
+
+// Concurrency returns the maximum number of invocations in flight.
+func (c *Client) Concurrency() int { return c.concurrency }
+
+// Invoke sends one request, retrying failures that certainly did not run
+// the function, and returns its result. Invoke does not apply the client's
+// concurrency limit: that governs InvokeAll and Stream.
+func (c *Client) Invoke(ctx context.Context, req Request) Result {
+	return c.invoke(ctx, 0, &req)
+}
+
+// invoke runs one request to completion: validation, then attempts until
+// success or a failure that is final.
+func (c *Client) invoke(ctx context.Context, index int, req *Request) Result {
+	res := Result{
+		Index:          index,
+		ID:             req.ID,
+		FunctionName:   req.FunctionName,
+		InvocationType: req.InvocationType.orDefault(),
+	}
+	p, err := c.prepare(ctx, req)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.Region = p.region
+	start := c.now()
+	for {
+		res.Attempts++
+		err := c.attempt(ctx, p, &res)
+		if err == nil {
+			break
+		}
+		res.Err = err
+		wait, ok := c.retry.next(err, p.invocationType, res.Attempts, c.now().Sub(start))
+		if !ok || ctx.Err() != nil {
+			break
+		}
+		c.log.DebugContext(ctx, "retrying", "index", index, "function", req.FunctionName,
+			"attempt", res.Attempts, "wait", wait, "error", err)
+		if err := sleep(ctx, wait); err != nil {
+			break
+		}
+	}
+	res.Latency = c.now().Sub(start)
+	return res
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

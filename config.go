@@ -1,0 +1,97 @@
+package lambdafan
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Defaults used when a Config field is left at its zero value.
+const (
+	// DefaultConcurrency is the number of invocations in flight at once.
+	DefaultConcurrency = 64
+	// DefaultAttemptTimeout bounds one HTTP attempt: Lambda's 15-minute
+	// maximum function timeout plus a margin, so a long synchronous
+	// invocation is never cut off (and re-sent) by the client.
+	DefaultAttemptTimeout = 15*time.Minute + 30*time.Second
+	// DefaultMaxAttempts is the number of HTTP attempts made for one
+	// request when retries are safe (see [Config.MaxAttempts]).
+	DefaultMaxAttempts = 10
+	// DefaultBaseBackoff is the first retry's maximum wait; each later
+	// retry doubles it, up to DefaultMaxBackoff. Waits are drawn uniformly
+	// below the cap ("full jitter").
+	DefaultBaseBackoff = 100 * time.Millisecond
+	// DefaultMaxBackoff caps a single retry wait.
+	DefaultMaxBackoff = 20 * time.Second
+)
+
+// Config configures a [Client]. It is passed by value to [New]; the zero
+// value of each field selects the documented default.
+type Config struct {
+	// AWS is the AWS SDK configuration that supplies credentials, the
+	// default region and any custom CA bundle. Nil means
+	// config.LoadDefaultConfig with Profile: the SDK's full credential
+	// chain (environment, shared profiles, SSO, web identity, IMDS/ECS),
+	// cached and refreshed.
+	AWS *aws.Config
+	// Profile selects a shared-config profile when AWS is nil. Empty means
+	// AWS_PROFILE or "default".
+	Profile string
+
+	// Region is the default region for requests that name none. Empty
+	// means the AWS config's region.
+	Region string
+
+	// Credentials overrides AWS.Credentials when non-nil.
+	Credentials aws.CredentialsProvider
+
+	// EndpointURL overrides the endpoint host for every region, e.g.
+	// "http://127.0.0.1:9001" for a local emulator. Requests are still
+	// signed for their own region. Empty means the Lambda endpoint rules,
+	// or AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL when the AWS config
+	// was loaded by New.
+	EndpointURL string
+	// UseFIPS selects FIPS endpoints (lambda-fips.REGION…).
+	UseFIPS bool
+	// UseDualStack selects dual-stack (IPv4 and IPv6) endpoints.
+	UseDualStack bool
+
+	// Concurrency is the maximum number of invocations in flight. 0 means
+	// DefaultConcurrency.
+	Concurrency int
+
+	// AttemptTimeout bounds one HTTP attempt, from sending the request to
+	// reading the whole response. 0 means DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
+
+	// MaxTime bounds one invocation's total time across all its attempts
+	// and retry waits. A retry whose wait would end past it is not made.
+	// 0 means no bound beyond MaxAttempts.
+	MaxTime time.Duration
+
+	// MaxAttempts bounds the HTTP attempts for one request, first attempt
+	// included; 1 disables retries. 0 means DefaultMaxAttempts. Only
+	// failures that certainly did not run the function are retried (see
+	// [ClassifyRetry]) unless RetryUnsafe is set.
+	MaxAttempts int
+	// RetryUnsafe also retries failures after which the function may have
+	// run (a timeout or dropped connection after the request was sent, an
+	// unexplained 5xx), accepting that a synchronous function may then
+	// execute more than once.
+	RetryUnsafe bool
+	// BaseBackoff and MaxBackoff shape the exponential retry waits. 0 means
+	// DefaultBaseBackoff and DefaultMaxBackoff.
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+
+	// HTTPClient sends the requests. Nil means a client built for fan-out:
+	// one connection pool sized to Concurrency, no overall timeout, the
+	// AWS config's CA bundle trusted.
+	HTTPClient *http.Client
+
+	// Logger receives debug records about retries. Nil discards them.
+	// Records never contain credentials or signatures.
+	Logger *slog.Logger
+}

@@ -1,0 +1,144 @@
+package emulator
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// authenticator verifies SigV4 signatures by signing the received request
+// again, with the same credentials, time and signed headers, using the AWS
+// SDK's signer, and comparing the signatures. It is safe for concurrent
+// use.
+type authenticator struct {
+	creds  aws.Credentials
+	signer *v4.Signer
+	now    func() time.Time
+}
+
+const amzDateFormat = "20060102T150405Z"
+
+// sigV4 is the parsed Authorization header of a SigV4-signed request.
+type sigV4 struct {
+	accessKeyID   string
+	date          string // yyyymmdd of the credential scope
+	region        string
+	service       string
+	signedHeaders []string
+	signature     string
+}
+
+// parseAuthorization parses
+// "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=a;b, Signature=hex".
+func parseAuthorization(h string) (sigV4, *apiError) {
+	var s sigV4
+	alg, rest, ok := strings.Cut(h, " ")
+	if !ok || alg != "AWS4-HMAC-SHA256" {
+		return s, userError(http.StatusForbidden, "IncompleteSignatureException",
+			"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=%s", alg)
+	}
+	for part := range strings.SplitSeq(rest, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "Credential":
+			scope := strings.Split(v, "/")
+			if len(scope) != 5 || scope[4] != "aws4_request" {
+				return s, userError(http.StatusForbidden, "IncompleteSignatureException",
+					"Credential should be scoped to a valid region and service, not '%s'", v)
+			}
+			s.accessKeyID, s.date, s.region, s.service = scope[0], scope[1], scope[2], scope[3]
+		case "SignedHeaders":
+			s.signedHeaders = strings.Split(v, ";")
+		case "Signature":
+			s.signature = v
+		}
+	}
+	if s.accessKeyID == "" || s.signature == "" || len(s.signedHeaders) == 0 {
+		return s, userError(http.StatusForbidden, "IncompleteSignatureException",
+			"Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
+	}
+	return s, nil
+}
+
+// verify checks r's signature over body and returns the region of its
+// credential scope: the region the client meant to call.
+func (a *authenticator) verify(ctx context.Context, r *http.Request, body []byte) (string, *apiError) {
+	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		return "", userError(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	}
+	sig, aerr := parseAuthorization(authz)
+	if aerr != nil {
+		return "", aerr
+	}
+	if sig.accessKeyID != a.creds.AccessKeyID {
+		return "", userError(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
+	}
+	if sig.service != "lambda" {
+		return "", userError(http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'. ")
+	}
+	amzDate := r.Header.Get("X-Amz-Date")
+	signedAt, err := time.Parse(amzDateFormat, amzDate)
+	if err != nil {
+		return "", userError(http.StatusForbidden, "IncompleteSignatureException",
+			"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+	}
+	now := a.now().UTC()
+	switch {
+	case signedAt.Before(now.Add(-MaxClockSkew)):
+		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+			"Signature expired: %s is now earlier than %s (%s - 5 min.)",
+			amzDate, now.Add(-MaxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))
+	case signedAt.After(now.Add(MaxClockSkew)):
+		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+			"Signature not yet current: %s is still later than %s (%s + 5 min.)",
+			amzDate, now.Add(MaxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))
+	}
+	if sig.date != amzDate[:8] {
+		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
+			sig.date, amzDate[:8], amzDate)
+	}
+
+	want, err := a.expectedSignature(ctx, r, body, sig, signedAt)
+	if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(sig.signature)) != 1 {
+		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+	}
+	return sig.region, nil
+}
+
+// expectedSignature signs a copy of r holding only the headers the client
+// signed, exactly as the client's signer saw them, and returns the
+// signature.
+func (a *authenticator) expectedSignature(ctx context.Context, r *http.Request, body []byte, sig sigV4, signedAt time.Time) (string, error) {
+	u := &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	req := &http.Request{Method: r.Method, URL: u, Host: r.Host, Header: make(http.Header, len(sig.signedHeaders))}
+	for _, name := range sig.signedHeaders {
+		switch name {
+		case "host":
+		case "content-length":
+			req.ContentLength = r.ContentLength
+		default:
+			if v, ok := r.Header[http.CanonicalHeaderKey(name)]; ok {
+				req.Header[http.CanonicalHeaderKey(name)] = v
+			}
+		}
+	}
+	sum := sha256.Sum256(body)
+	creds := a.creds
+	creds.SessionToken = "" // a signed X-Amz-Security-Token header is copied above
+	if err := a.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), sig.service, sig.region, signedAt); err != nil {
+		return "", err
+	}
+	_, got, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
+	return got, nil
+}

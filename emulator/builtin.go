@@ -1,0 +1,81 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// builtinHandlers are the Go functions the emulator ships, by name.
+func builtinHandlers() map[string]HandlerFunc {
+	return map[string]HandlerFunc{
+		"echo":  echo,
+		"sleep": sleepHandler,
+		"fail":  fail,
+	}
+}
+
+// BuiltinNames lists the built-in handlers, sorted: "echo" returns its
+// payload; "sleep" waits payload.ms milliseconds ({"ms": N}) and returns
+// its payload; "fail" fails with an Unhandled function error whose
+// errorMessage is payload.message when given.
+func BuiltinNames() []string {
+	var names []string
+	for name := range builtinHandlers() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Builtin returns the built-in handler with the given name.
+func Builtin(name string) (Handler, bool) {
+	h, ok := builtinHandlers()[name]
+	return h, ok
+}
+
+// BuiltinFunctions returns one function per built-in handler, named after
+// it, with Lambda's default settings: the functions `lambdafan serve` and
+// `lambdafan invoke --local` serve when given no definitions.
+func BuiltinFunctions() []Function {
+	var fns []Function
+	for _, name := range BuiltinNames() {
+		h, _ := Builtin(name)
+		fns = append(fns, Function{Name: name, Handler: h})
+	}
+	return fns
+}
+
+func echo(_ context.Context, inv *Invocation) ([]byte, error) {
+	return inv.Payload, nil
+}
+
+func sleepHandler(ctx context.Context, inv *Invocation) ([]byte, error) {
+	var in struct {
+		MS *float64 `json:"ms"`
+	}
+	if err := json.Unmarshal(inv.Payload, &in); err != nil || in.MS == nil || *in.MS < 0 {
+		return nil, &FunctionError{Type: "InvalidInput", Message: `sleep expects {"ms": N} with N ≥ 0`}
+	}
+	t := time.NewTimer(time.Duration(*in.MS * float64(time.Millisecond)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return inv.Payload, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func fail(_ context.Context, inv *Invocation) ([]byte, error) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	_ = json.Unmarshal(inv.Payload, &in) // any payload fails; a message is optional
+	if in.Message == "" {
+		in.Message = fmt.Sprintf("function %s failed as asked", inv.FunctionName)
+	}
+	return nil, &FunctionError{Type: "Error", Message: in.Message}
+}

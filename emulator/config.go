@@ -1,0 +1,136 @@
+package emulator
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Defaults used when a Config or Function field is left at its zero value.
+const (
+	// DefaultAccountID is the account in the ARNs the emulator reports.
+	DefaultAccountID = "123456789012"
+	// DefaultAccessKeyID and DefaultSecretAccessKey are the credentials
+	// requests must be signed with when the Config names none. They are
+	// the example key pair from the AWS documentation, never real.
+	DefaultAccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	DefaultSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	// DefaultRegion is the region used in ARNs of requests whose signature
+	// names none (only possible with NoAuth).
+	DefaultRegion = "us-east-1"
+	// DefaultAccountConcurrency is Lambda's default concurrent-executions
+	// quota per region.
+	DefaultAccountConcurrency = 1000
+	// DefaultTimeout is a function's timeout when its definition sets none,
+	// as in Lambda.
+	DefaultTimeout = 3 * time.Second
+	// MaxTimeout is the longest function timeout Lambda allows.
+	MaxTimeout = 900 * time.Second
+	// DefaultMemorySize is a function's memory in MB when its definition
+	// sets none, as in Lambda.
+	DefaultMemorySize = 128
+	// MaxClockSkew is how far a request's signing time may be from the
+	// emulator's clock before the signature counts as expired.
+	MaxClockSkew = 5 * time.Minute
+	// DefaultMaxEventRetries is how many times an Event invocation whose
+	// function fails is retried, as in Lambda.
+	DefaultMaxEventRetries = 2
+)
+
+// Payload limits of the Invoke API, in bytes.
+const (
+	MaxSyncPayloadBytes  = 6 * 1024 * 1024
+	MaxAsyncPayloadBytes = 1024 * 1024
+	// maxClientContextBytes is the largest base64 X-Amz-Client-Context.
+	maxClientContextBytes = 3583
+	// logTailBytes is how much of the log LogType Tail returns.
+	logTailBytes = 4096
+)
+
+// Config configures a [Server]. The zero value of each field selects the
+// documented default; a zero Config serves no functions.
+type Config struct {
+	// Functions are the functions the server serves.
+	Functions []Function
+
+	// AccountID appears in function ARNs. Empty means DefaultAccountID.
+	AccountID string
+
+	// AccessKeyID and SecretAccessKey are the only credentials accepted.
+	// Empty means DefaultAccessKeyID / DefaultSecretAccessKey.
+	AccessKeyID     string
+	SecretAccessKey string
+	// NoAuth accepts requests without checking their signature.
+	NoAuth bool
+
+	// AccountConcurrency is the account's concurrent-executions quota
+	// shared by functions without reserved concurrency (minus what the
+	// others reserve). 0 means DefaultAccountConcurrency.
+	AccountConcurrency int
+
+	// EventRetryDelays are the waits before the retries of a failed Event
+	// invocation. Nil means Lambda's one minute then two minutes; tests
+	// usually shorten them.
+	EventRetryDelays []time.Duration
+
+	// Faults injects failures into the Invoke API, for testing clients.
+	Faults Faults
+
+	// CountExecutions records how many times each distinct payload was
+	// executed (see [Server.Executions]), to prove clients never execute
+	// a request twice. It costs a map update per execution.
+	CountExecutions bool
+
+	// FunctionLog, when non-nil, receives every invocation's log (START,
+	// the function's output, END, REPORT), as Lambda sends it to
+	// CloudWatch Logs.
+	FunctionLog io.Writer
+
+	// Logger receives the emulator's own diagnostics. Nil discards them.
+	Logger *slog.Logger
+
+	// Now returns the current time. Nil means time.Now; tests set it to
+	// check signature expiry.
+	Now func() time.Time
+}
+
+// Function defines one function.
+type Function struct {
+	// Name is the function's name, e.g. "echo".
+	Name string
+
+	// Handler runs the function as Go code in the emulator's process.
+	// Exactly one of Handler and Command must be set.
+	Handler Handler
+
+	// Command runs the function as an executable speaking the Lambda
+	// Runtime API (a "bootstrap"), given as the program and its
+	// arguments. Each execution environment is one process.
+	Command []string
+
+	// Timeout bounds one invocation; an invocation still running at the
+	// deadline fails with "Task timed out". 0 means DefaultTimeout; at
+	// most MaxTimeout.
+	Timeout time.Duration
+
+	// MemorySize is the memory in MB reported to the function and in
+	// REPORT lines. 0 means DefaultMemorySize.
+	MemorySize int
+
+	// ReservedConcurrency, when non-nil, reserves that many concurrent
+	// executions for the function and caps it there; 0 throttles every
+	// synchronous invocation. Nil means the function shares the account's
+	// unreserved concurrency.
+	ReservedConcurrency *int
+
+	// Environment holds variables set for Command processes.
+	Environment map[string]string
+
+	// Aliases maps alias names to versions. Only "$LATEST" exists as a
+	// version, so every alias must map to it.
+	Aliases map[string]string
+
+	// MaxEventRetries is how often a failed Event invocation is retried
+	// (0 to 2). Nil means DefaultMaxEventRetries.
+	MaxEventRetries *int
+}

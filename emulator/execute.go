@@ -1,0 +1,118 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// tryAcquire takes one concurrent execution of fn without waiting, or
+// returns the throttle Lambda answers with.
+func (s *Server) tryAcquire(fn *function) (release func(), _ *apiError) {
+	if fn.reserved != nil {
+		if !fn.reserved.TryAcquire(1) {
+			return nil, errThrottled("ReservedFunctionConcurrentInvocationLimitExceeded")
+		}
+		return func() { fn.reserved.Release(1) }, nil
+	}
+	if !s.account.TryAcquire(1) {
+		return nil, errThrottled("ConcurrentInvocationLimitExceeded")
+	}
+	return func() { s.account.Release(1) }, nil
+}
+
+// acquire waits for one concurrent execution of fn, for Event
+// invocations, which Lambda queues rather than throttles.
+func (s *Server) acquire(ctx context.Context, fn *function) (release func(), err error) {
+	sem := s.account
+	if fn.reserved != nil {
+		sem = fn.reserved
+	}
+	if err := sem.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	return func() { sem.Release(1) }, nil
+}
+
+// execute runs one invocation under the function's timeout and returns its
+// output and, when wantLog is set or a FunctionLog is configured, its log
+// framed the way Lambda frames it (START, output, END, REPORT).
+func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
+	s.executions.Add(1)
+	defer s.executions.Done()
+	s.stats.executions.Add(1)
+	fn := req.fn
+	if s.execs != nil {
+		s.execs.add(req.payload)
+	}
+
+	var logBuf *bytes.Buffer
+	logOut := io.Discard
+	if wantLog || s.cfg.FunctionLog != nil {
+		logBuf = new(bytes.Buffer)
+		logOut = logBuf
+		fmt.Fprintf(logBuf, "START RequestId: %s Version: %s\n", req.requestID, req.version)
+	}
+	start := s.now()
+	deadline := start.Add(fn.def.Timeout)
+	ctx, cancel := context.WithDeadline(s.base, deadline)
+	inv := &Invocation{
+		RequestID:          req.requestID,
+		FunctionName:       fn.def.Name,
+		InvokedFunctionARN: req.invokedARN,
+		Version:            req.version,
+		Payload:            req.payload,
+		ClientContext:      req.clientContext,
+		Deadline:           deadline,
+		MemorySize:         fn.def.MemorySize,
+		Log:                logOut,
+	}
+	fn.inFlight.Add(1)
+	out := fn.handler.Invoke(ctx, inv)
+	fn.inFlight.Add(-1)
+	elapsed := s.now().Sub(start)
+	switch {
+	case ctx.Err() == context.DeadlineExceeded || elapsed > fn.def.Timeout:
+		s.stats.timeouts.Add(1)
+		out = Output{Error: true, InitDuration: out.InitDuration, MaxMemoryUsedMB: out.MaxMemoryUsedMB,
+			Payload: ErrorDocument("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", req.requestID, fn.def.Timeout.Seconds()))}
+	case ctx.Err() != nil:
+		out = Output{Error: true, Payload: ErrorDocument("Runtime.Cancelled", fmt.Sprintf("RequestId: %s Error: the emulator stopped before the invocation finished", req.requestID))}
+	}
+	cancel()
+	if out.Error {
+		s.stats.functionErrors.Add(1)
+	}
+	if out.InitDuration > 0 {
+		s.stats.coldStarts.Add(1)
+	}
+	if logBuf == nil {
+		return out, nil
+	}
+	fmt.Fprintf(logBuf, "END RequestId: %s\n", req.requestID)
+	writeReport(logBuf, req.requestID, elapsed, fn.def.MemorySize, out)
+	if s.cfg.FunctionLog != nil {
+		s.writeFunctionLog(logBuf.Bytes())
+	}
+	return out, logBuf.Bytes()
+}
+
+// writeReport writes Lambda's REPORT line. Max Memory Used is the
+// handler's measurement, or the configured memory size when it has none
+// (in-process Go handlers cannot be measured separately).
+func writeReport(w io.Writer, requestID string, d time.Duration, memoryMB int, out Output) {
+	ms := float64(d) / float64(time.Millisecond)
+	used := out.MaxMemoryUsedMB
+	if used <= 0 {
+		used = memoryMB
+	}
+	fmt.Fprintf(w, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
+		requestID, ms, int64(math.Ceil(ms)), memoryMB, used)
+	if out.InitDuration > 0 {
+		fmt.Fprintf(w, "Init Duration: %.2f ms\t", float64(out.InitDuration)/float64(time.Millisecond))
+	}
+	fmt.Fprintln(w)
+}

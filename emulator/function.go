@@ -1,0 +1,104 @@
+package emulator
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/lambdafan/lambdafan/internal/fnname"
+)
+
+const latest = "$LATEST"
+
+// function is a served function with its runtime state.
+type function struct {
+	def      Function
+	handler  Handler
+	aliases  map[string]string
+	reserved *semaphore.Weighted // nil: shares the account pool
+	// reservedZero marks ReservedConcurrency 0: every synchronous call is
+	// throttled and events wait forever.
+	reservedZero bool
+	inFlight     atomic.Int64
+	maxRetries   int
+}
+
+// newFunction validates def and applies its defaults.
+func newFunction(def Function) (*function, error) {
+	if err := checkName(def.Name); err != nil {
+		return nil, err
+	}
+	if (def.Handler == nil) == (len(def.Command) == 0) {
+		return nil, fmt.Errorf("function %s: set exactly one of a handler and a command", def.Name)
+	}
+	if def.Timeout == 0 {
+		def.Timeout = DefaultTimeout
+	}
+	if def.Timeout < 0 || def.Timeout > MaxTimeout {
+		return nil, fmt.Errorf("function %s: timeout %v is outside 1s..%v", def.Name, def.Timeout, MaxTimeout)
+	}
+	if def.MemorySize == 0 {
+		def.MemorySize = DefaultMemorySize
+	}
+	if def.MemorySize < 128 || def.MemorySize > 10240 {
+		return nil, fmt.Errorf("function %s: memory size %d MB is outside 128..10240", def.Name, def.MemorySize)
+	}
+	f := &function{def: def, handler: def.Handler, aliases: maps.Clone(def.Aliases), maxRetries: DefaultMaxEventRetries}
+	if def.MaxEventRetries != nil {
+		if *def.MaxEventRetries < 0 || *def.MaxEventRetries > 2 {
+			return nil, fmt.Errorf("function %s: max event retries %d is outside 0..2", def.Name, *def.MaxEventRetries)
+		}
+		f.maxRetries = *def.MaxEventRetries
+	}
+	for alias, version := range def.Aliases {
+		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
+			return nil, fmt.Errorf("function %s: %q is not a valid alias name", def.Name, alias)
+		}
+		if version != latest {
+			return nil, fmt.Errorf("function %s: alias %s maps to version %q; only $LATEST exists", def.Name, alias, version)
+		}
+	}
+	if r := def.ReservedConcurrency; r != nil {
+		if *r < 0 {
+			return nil, fmt.Errorf("function %s: reserved concurrency %d is negative", def.Name, *r)
+		}
+		f.reservedZero = *r == 0
+		f.reserved = semaphore.NewWeighted(int64(*r))
+	}
+	return f, nil
+}
+
+// resolveQualifier maps a qualifier ("" , "$LATEST" or an alias) to the
+// version that runs.
+func (f *function) resolveQualifier(q string) (string, bool) {
+	switch q {
+	case "", latest:
+		return latest, true
+	}
+	v, ok := f.aliases[q]
+	return v, ok
+}
+
+// aliasNames lists the function's aliases, sorted.
+func (f *function) aliasNames() []string {
+	return slices.Sorted(maps.Keys(f.aliases))
+}
+
+func checkName(name string) error {
+	if name == "" {
+		return fmt.Errorf("function with an empty name")
+	}
+	fn, err := fnname.Parse(name)
+	if err != nil || fn.Function != name {
+		return fmt.Errorf("function name %q: use letters, digits, '-', '_' and '.', at most 64", name)
+	}
+	return nil
+}
+
+func isNumber(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

@@ -1,0 +1,202 @@
+package emulator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"golang.org/x/sync/semaphore"
+)
+
+// Server is a Lambda-compatible Invoke API endpoint. It is an
+// http.Handler; serve it with net/http (or httptest) and stop it with
+// Shutdown or Close. It is safe for concurrent use.
+type Server struct {
+	cfg       Config
+	functions map[string]*function
+	auth      *authenticator // nil with NoAuth
+	account   *semaphore.Weighted
+	events    *eventQueue
+	faults    *faultInjector
+	execs     *executionCounter // nil unless CountExecutions
+	stats     counters
+	mux       *http.ServeMux
+	log       *slog.Logger
+	now       func() time.Time
+
+	// base is the parent of every execution's context: executions outlive
+	// the HTTP request that started them (as in Lambda, a client that
+	// disconnects does not stop its function) but not the server.
+	base       context.Context
+	stop       context.CancelFunc
+	executions sync.WaitGroup
+	closeOnce  sync.Once
+	closers    []io.Closer // handlers that own resources (processes)
+	logMu      sync.Mutex  // serialises FunctionLog writes
+}
+
+// New validates cfg and returns a Server. Handlers that start processes do
+// so lazily, on their first invocation.
+func New(cfg Config) (*Server, error) {
+	cfg.AccountID = cmp.Or(cfg.AccountID, DefaultAccountID)
+	cfg.AccessKeyID = cmp.Or(cfg.AccessKeyID, DefaultAccessKeyID)
+	cfg.SecretAccessKey = cmp.Or(cfg.SecretAccessKey, DefaultSecretAccessKey)
+	cfg.AccountConcurrency = cmp.Or(cfg.AccountConcurrency, DefaultAccountConcurrency)
+	if cfg.EventRetryDelays == nil {
+		cfg.EventRetryDelays = []time.Duration{time.Minute, 2 * time.Minute}
+	}
+	if cfg.AccountConcurrency < 0 {
+		return nil, fmt.Errorf("account concurrency %d is negative", cfg.AccountConcurrency)
+	}
+	if err := cfg.Faults.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:       cfg,
+		functions: make(map[string]*function, len(cfg.Functions)),
+		log:       cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
+		now:       cfg.Now,
+		faults:    newFaultInjector(cfg.Faults),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.base, s.stop = context.WithCancel(context.Background())
+	if cfg.CountExecutions {
+		s.execs = newExecutionCounter()
+	}
+	reserved := 0
+	for _, def := range cfg.Functions {
+		if _, dup := s.functions[def.Name]; dup {
+			return nil, fmt.Errorf("function %s is defined twice", def.Name)
+		}
+		f, err := newFunction(def)
+		if err != nil {
+			return nil, err
+		}
+		if len(def.Command) > 0 {
+			h, err := newCommandHandler(f.def, s.runtimeEnv(f.def), s.log)
+			if err != nil {
+				return nil, fmt.Errorf("function %s: %w", def.Name, err)
+			}
+			f.handler = h
+			s.closers = append(s.closers, h)
+		}
+		if def.ReservedConcurrency != nil {
+			reserved += *def.ReservedConcurrency
+		}
+		s.functions[def.Name] = f
+	}
+	if reserved > cfg.AccountConcurrency {
+		return nil, fmt.Errorf("functions reserve %d concurrent executions, more than the account's %d", reserved, cfg.AccountConcurrency)
+	}
+	s.account = semaphore.NewWeighted(int64(cfg.AccountConcurrency - reserved))
+	if !cfg.NoAuth {
+		s.auth = &authenticator{
+			creds:  aws.Credentials{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey},
+			signer: v4.NewSigner(),
+			now:    s.now,
+		}
+	}
+	s.events = newEventQueue(s)
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
+	s.mux.HandleFunc("/", s.handleUnknown)
+	return s, nil
+}
+
+// ServeHTTP serves the Invoke API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Functions returns the names of the served functions.
+func (s *Server) Functions() []string {
+	names := make([]string, 0, len(s.functions))
+	for _, f := range s.cfg.Functions {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+// Credentials returns the access key pair requests must be signed with.
+func (s *Server) Credentials() (accessKeyID, secretAccessKey string) {
+	return s.cfg.AccessKeyID, s.cfg.SecretAccessKey
+}
+
+// Shutdown stops taking Event invocations and waits until running
+// invocations and queued events have finished, or until ctx is done; it
+// then cancels whatever still runs (those invocations fail with a
+// ServiceException, queued events are dropped and counted in Stats) and
+// releases the handlers' execution environments. Stop the HTTP server
+// first so no new requests arrive.
+func (s *Server) Shutdown(ctx context.Context) error {
+	drained := make(chan struct{})
+	go func() {
+		s.events.drain()
+		s.executions.Wait()
+		close(drained)
+	}()
+	var err error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = fmt.Errorf("emulator shutdown: %w", ctx.Err())
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Close cancels running invocations and queued events at once and
+// releases the handlers' execution environments. It is safe to call more
+// than once.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.stop()
+		s.events.close()
+		s.executions.Wait()
+		for _, c := range s.closers {
+			err = errors.Join(err, c.Close())
+		}
+	})
+	return err
+}
+
+func (s *Server) handleUnknown(w http.ResponseWriter, r *http.Request) {
+	e := userError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.EscapedPath())
+	e.write(w, newRequestID())
+}
+
+// functionARN builds an ARN of a function in region, qualified when
+// qualifier is not empty.
+func (s *Server) functionARN(region, name, qualifier string) string {
+	arn := "arn:" + partitionOf(region) + ":lambda:" + region + ":" + s.cfg.AccountID + ":function:" + name
+	if qualifier != "" {
+		arn += ":" + qualifier
+	}
+	return arn
+}
+
+// partitionOf names the AWS partition a region belongs to.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
+	}
+	return "aws"
+}

@@ -1,0 +1,88 @@
+package lambdafan
+
+import (
+	"context"
+	"fmt"
+	"github.com/lambdafan/lambdafan/internal/fnname"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// endpoint is where requests for one region go.
+type endpoint struct {
+	scheme   string
+	host     string
+	basePath string // the endpoint URL's path, without a trailing slash
+}
+
+// endpointResolver maps regions to endpoints with the Lambda service's own
+// endpoint rules (lambda.EndpointResolverV2), caching each region's answer.
+// It is safe for concurrent use.
+type endpointResolver struct {
+	rules     lambda.EndpointResolverV2
+	override  string // custom endpoint URL, or ""
+	fips      bool
+	dualStack bool
+	cache     sync.Map // region → *endpoint
+}
+
+func newEndpointResolver(override string, fips, dualStack bool) *endpointResolver {
+	return &endpointResolver{
+		rules:     lambda.NewDefaultEndpointResolverV2(),
+		override:  override,
+		fips:      fips,
+		dualStack: dualStack,
+	}
+}
+
+// resolve returns the endpoint for region.
+func (r *endpointResolver) resolve(ctx context.Context, region string) (*endpoint, error) {
+	if ep, ok := r.cache.Load(region); ok {
+		return ep.(*endpoint), nil
+	}
+	params := lambda.EndpointParameters{
+		Region:       aws.String(region),
+		UseFIPS:      aws.Bool(r.fips),
+		UseDualStack: aws.Bool(r.dualStack),
+	}
+	if r.override != "" {
+		params.Endpoint = aws.String(r.override)
+	}
+	resolved, err := r.rules.ResolveEndpoint(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("resolve Lambda endpoint for region %s: %w", region, err)
+	}
+	ep, err := newEndpoint(resolved.URI)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := r.cache.LoadOrStore(region, ep)
+	return actual.(*endpoint), nil
+}
+
+func newEndpoint(u url.URL) (*endpoint, error) {
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("endpoint %s: scheme must be http or https", u.Redacted())
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("endpoint %s: no host", u.Redacted())
+	}
+	return &endpoint{scheme: u.Scheme, host: u.Host, basePath: strings.TrimSuffix(u.EscapedPath(), "/")}, nil
+}
+
+// invokeURL builds the Invoke API URL for an already escaped function name
+// and qualifier. Path and RawPath are both set so that the signer and the
+// wire see exactly the same escaped path.
+func (ep *endpoint) invokeURL(escapedName, qualifier string) *url.URL {
+	raw := ep.basePath + "/2015-03-31/functions/" + escapedName + "/invocations"
+	path, _ := url.PathUnescape(raw) // raw was built from valid escapes
+	u := &url.URL{Scheme: ep.scheme, Host: ep.host, Path: path, RawPath: raw}
+	if qualifier != "" {
+		u.RawQuery = "Qualifier=" + fnname.EscapePathSegment(qualifier)
+	}
+	return u
+}

@@ -1,0 +1,109 @@
+package lambdafan
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RequestError reports a request that was rejected before it was sent
+// because one of its fields is invalid. Nothing was invoked.
+type RequestError struct {
+	// Field names the offending Request field, using the JSON Lines input
+	// names ("function_name", "invocation_type", "payload", …).
+	Field string
+	// Err says what is wrong with it.
+	Err error
+}
+
+func (e *RequestError) Error() string { return fmt.Sprintf("invalid %s: %v", e.Field, e.Err) }
+
+// Unwrap returns the underlying cause.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// invalid builds a RequestError with a formatted message.
+func invalid(field, format string, args ...any) *RequestError {
+	return &RequestError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// InvokeError is an error answer of the Lambda Invoke API: the request
+// reached Lambda and Lambda refused or failed it (HTTP status ≥ 300).
+type InvokeError struct {
+	// StatusCode is the HTTP status, e.g. 404 or 429.
+	StatusCode int
+	// Type is the AWS error type, e.g. "ResourceNotFoundException" or
+	// "TooManyRequestsException", from the x-amzn-ErrorType header or the
+	// error body. It is "UnknownError" when the response named none.
+	Type string
+	// Message is the service's error message.
+	Message string
+	// Reason is the throttling reason of a TooManyRequestsException, e.g.
+	// "ReservedFunctionConcurrentInvocationLimitExceeded"; empty otherwise.
+	Reason string
+	// RequestID is the x-amzn-RequestId of the failed attempt.
+	RequestID string
+	// RetryAfter is the wait the service asked for in its Retry-After
+	// header; zero when it asked for none.
+	RetryAfter time.Duration
+}
+
+func (e *InvokeError) Error() string {
+	msg := fmt.Sprintf("%s (HTTP %d)", e.Type, e.StatusCode)
+	if e.Reason != "" {
+		msg += " " + e.Reason
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// Throttled reports whether the error is a throttle (HTTP 429), which Lambda
+// returns before running the function.
+func (e *InvokeError) Throttled() bool { return e.StatusCode == 429 }
+
+// FunctionError reports that the function ran and failed: Lambda answered
+// 200 with an X-Amz-Function-Error header and an error document as payload.
+type FunctionError struct {
+	// Kind is the X-Amz-Function-Error header: "Unhandled" or "Handled".
+	Kind string
+	// ErrorType and ErrorMessage come from the error document
+	// ({"errorType": …, "errorMessage": …}) when the payload holds one.
+	ErrorType    string
+	ErrorMessage string
+}
+
+func (e *FunctionError) Error() string {
+	msg := "function error (" + e.Kind + ")"
+	if e.ErrorType != "" {
+		msg += " " + e.ErrorType
+	}
+	if e.ErrorMessage != "" {
+		msg += ": " + e.ErrorMessage
+	}
+	return msg
+}
+
+// TransportError reports an attempt that got no HTTP response: the
+// connection could not be made, broke, or timed out.
+type TransportError struct {
+	// Sent reports whether the whole request had been written before the
+	// failure. When true the function may have run.
+	Sent bool
+	// Err is the underlying error from net/http.
+	Err error
+}
+
+func (e *TransportError) Error() string {
+	if e.Sent {
+		return fmt.Sprintf("no response after the request was sent: %v", e.Err)
+	}
+	return fmt.Sprintf("request not sent: %v", e.Err)
+}
+
+// Unwrap returns the underlying cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// ErrCredentials reports that no usable AWS credentials could be obtained.
+// Results carrying it were not sent.
+var ErrCredentials = errors.New("cannot get AWS credentials")

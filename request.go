@@ -1,0 +1,141 @@
+package lambdafan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// InvocationType selects how Lambda runs the function (the
+// X-Amz-Invocation-Type header).
+type InvocationType string
+
+// The invocation types accepted by the Invoke API.
+const (
+	// RequestResponse runs the function synchronously and returns its
+	// response. It is the default.
+	RequestResponse InvocationType = "RequestResponse"
+	// Event queues the function for asynchronous execution; Lambda answers
+	// 202 Accepted as soon as the event is queued.
+	Event InvocationType = "Event"
+	// DryRun checks that the function exists and that the caller may
+	// invoke it, without running it; Lambda answers 204 No Content.
+	DryRun InvocationType = "DryRun"
+)
+
+// Valid reports whether t is one of the invocation types Lambda accepts.
+// The empty string is valid and means [RequestResponse].
+func (t InvocationType) Valid() bool {
+	switch t {
+	case "", RequestResponse, Event, DryRun:
+		return true
+	}
+	return false
+}
+
+// orDefault returns t, or RequestResponse when t is empty.
+func (t InvocationType) orDefault() InvocationType {
+	if t == "" {
+		return RequestResponse
+	}
+	return t
+}
+
+// LogType selects whether Lambda returns the tail of the execution log (the
+// X-Amz-Log-Type header). It applies to synchronous invocations only.
+type LogType string
+
+// The log types accepted by the Invoke API.
+const (
+	// LogNone returns no log. It is the default.
+	LogNone LogType = "None"
+	// LogTail returns the last 4 KB of the execution log in the result.
+	LogTail LogType = "Tail"
+)
+
+// Valid reports whether l is one of the log types Lambda accepts. The empty
+// string is valid and means [LogNone].
+func (l LogType) Valid() bool {
+	switch l {
+	case "", LogNone, LogTail:
+		return true
+	}
+	return false
+}
+
+// Request is one Lambda invocation.
+type Request struct {
+	// ID is an optional caller-supplied identifier, copied unchanged into
+	// the Result so results can be joined back to their requests.
+	ID string
+
+	// FunctionName names the function in any form the Invoke API accepts:
+	// "my-function", "my-function:alias", "123456789012:function:my-function"
+	// or a full ARN "arn:aws:lambda:us-west-2:123456789012:function:my-function".
+	// A full ARN carries its region, which is used when Region is empty.
+	FunctionName string
+
+	// Payload is the event passed to the function. []byte and
+	// json.RawMessage values are sent as they are (they must hold JSON);
+	// nil sends an empty body; any other value is encoded with
+	// encoding/json.
+	Payload any
+
+	// InvocationType is RequestResponse (the default when empty), Event or
+	// DryRun.
+	InvocationType InvocationType
+
+	// Region is the AWS region to invoke the function in. Empty means the
+	// region of FunctionName's ARN, or else the client's default region.
+	Region string
+
+	// Qualifier is an optional version or alias ("$LATEST", "3", "live").
+	Qualifier string
+
+	// LogType is None (the default when empty) or Tail.
+	LogType LogType
+
+	// ClientContext is optional information passed to the function, which
+	// must encode to a JSON object. []byte and json.RawMessage values are
+	// sent as they are; other values are encoded with encoding/json. It is
+	// sent base64-encoded in the X-Amz-Client-Context header (at most
+	// [MaxClientContextBytes] once encoded).
+	ClientContext any
+}
+
+// Size limits the Invoke API enforces, checked before a request is sent.
+const (
+	// MaxSyncPayloadBytes is the largest request payload of a synchronous
+	// (RequestResponse or DryRun) invocation: 6 MB.
+	MaxSyncPayloadBytes = 6 * 1024 * 1024
+	// MaxAsyncPayloadBytes is the largest request payload of an Event
+	// invocation: 1 MB.
+	MaxAsyncPayloadBytes = 1024 * 1024
+	// MaxClientContextBytes is the largest base64-encoded client context.
+	MaxClientContextBytes = 3583
+)
+
+// encodeJSONValue turns a Payload or ClientContext value into the bytes to
+// send: raw bytes pass through, anything else is JSON-encoded.
+func encodeJSONValue(field string, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return v, nil
+	case json.RawMessage:
+		return v, nil
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, &RequestError{Field: field, Err: fmt.Errorf("cannot encode as JSON: %w", err)}
+		}
+		return b, nil
+	}
+}
+
+// isJSONObject reports whether b holds exactly one JSON object.
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}

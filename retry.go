@@ -1,0 +1,160 @@
+package lambdafan
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// Retry says whether, and how safely, a failed attempt may be retried.
+type Retry int
+
+// The retry classes of a failed attempt.
+const (
+	// NoRetry: retrying cannot help (invalid request, unknown function,
+	// permission denied, a function error, cancellation).
+	NoRetry Retry = iota
+	// RetrySafe: the failure happened before the function could run
+	// (throttling, connection not established, the function not ready), so
+	// a retry cannot execute it twice.
+	RetrySafe
+	// RetryUnsafe: the function may have run (no response after the
+	// request was sent, an unexplained server error). A retry may execute
+	// it a second time; lambdafan retries these only when
+	// Config.RetryUnsafe is set.
+	RetryUnsafe
+)
+
+// String returns "no", "safe" or "unsafe".
+func (r Retry) String() string {
+	switch r {
+	case RetrySafe:
+		return "safe"
+	case RetryUnsafe:
+		return "unsafe"
+	default:
+		return "no"
+	}
+}
+
+// notExecutedErrorType reports Invoke API errors that Lambda returns before
+// the function runs and that can clear up on their own: throttles, a
+// function that is still being created or updated, and transient VPC or
+// file-system set-up failures (those are attached before the handler runs).
+func notExecutedErrorType(t string) bool {
+	switch t {
+	case "TooManyRequestsException",
+		"ResourceConflictException",
+		"ResourceNotReadyException",
+		"SnapStartNotReadyException",
+		"CodeArtifactUserPendingException",
+		"EC2ThrottledException",
+		"EC2UnexpectedException",
+		"ENILimitReachedException",
+		"SubnetIPAddressLimitReachedException",
+		"EFSMountConnectivityException",
+		"EFSMountTimeoutException",
+		"SnapStartTimeoutException":
+		return true
+	}
+	return false
+}
+
+// ClassifyRetry says whether a failed attempt of an invocation of type t may
+// be retried, and whether doing so could run the function twice.
+func ClassifyRetry(err error, t InvocationType) Retry {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrCredentials) {
+		return NoRetry
+	}
+	var ie *InvokeError
+	if errors.As(err, &ie) {
+		switch {
+		case ie.StatusCode == 429 || notExecutedErrorType(ie.Type):
+			return RetrySafe
+		case ie.StatusCode >= 500:
+			// ServiceException and unexplained 5xx: the function may
+			// have run, except for DryRun, which never runs it.
+			return unsafeUnlessDryRun(t)
+		default:
+			return NoRetry
+		}
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		if !te.Sent {
+			return RetrySafe
+		}
+		return unsafeUnlessDryRun(t)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return unsafeUnlessDryRun(t)
+	}
+	return NoRetry
+}
+
+func unsafeUnlessDryRun(t InvocationType) Retry {
+	if t == DryRun {
+		return RetrySafe
+	}
+	return RetryUnsafe
+}
+
+// retryPolicy decides whether and when to retry: exponential backoff with
+// full jitter, honouring the service's Retry-After, bounded by attempts and
+// by the invocation's total time.
+type retryPolicy struct {
+	maxAttempts int
+	base, max   time.Duration
+	maxTime     time.Duration // 0: unbounded
+	unsafe      bool          // also retry failures that may have run the function
+}
+
+func (p *retryPolicy) setDefaults() {
+	if p.maxAttempts == 0 {
+		p.maxAttempts = DefaultMaxAttempts
+	}
+	if p.base == 0 {
+		p.base = DefaultBaseBackoff
+	}
+	if p.max == 0 {
+		p.max = DefaultMaxBackoff
+	}
+}
+
+// next returns how long to wait before the next attempt, or ok=false when
+// the failed attempt (number attempts, counting from 1) is final. elapsed is
+// the invocation's time so far.
+func (p *retryPolicy) next(err error, t InvocationType, attempts int, elapsed time.Duration) (wait time.Duration, ok bool) {
+	if attempts >= p.maxAttempts {
+		return 0, false
+	}
+	switch ClassifyRetry(err, t) {
+	case RetrySafe:
+	case RetryUnsafe:
+		if !p.unsafe {
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	wait = p.backoff(attempts)
+	var ie *InvokeError
+	if errors.As(err, &ie) && ie.RetryAfter > wait {
+		wait = ie.RetryAfter
+	}
+	if p.maxTime > 0 && elapsed+wait >= p.maxTime {
+		return 0, false
+	}
+	return wait, true
+}
+
+// backoff draws the wait after the given number of failed attempts
+// uniformly from [0, min(max, base·2^(attempts-1))).
+func (p *retryPolicy) backoff(attempts int) time.Duration {
+	ceiling := p.max
+	if shift := attempts - 1; shift < 30 && p.base<<shift < p.max {
+		ceiling = p.base << shift
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
