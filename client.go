@@ -103,6 +103,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.endpoints = newEndpointResolver(cfg.EndpointURL, cfg.UseFIPS, cfg.UseDualStack)
 	if cfg.EndpointURL != "" {
+		if err := checkEndpointURL(cfg.EndpointURL, cfg.AllowInsecureEndpoint); err != nil {
+			return nil, err
+		}
 		// Resolve once now so a malformed URL is a configuration error,
 		// not one error per request.
 		if _, err := c.endpoints.resolve(ctx, cmp.Or(c.region, "us-east-1")); err != nil {

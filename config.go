@@ -53,6 +53,10 @@ type Config struct {
 	// or AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL when the AWS config
 	// was loaded by New.
 	EndpointURL string
+	// AllowInsecureEndpoint permits a plain-http EndpointURL whose host is
+	// not a loopback address. Without it such a URL is a configuration
+	// error: requests would cross the network unencrypted.
+	AllowInsecureEndpoint bool
 	// UseFIPS selects FIPS endpoints (lambda-fips.REGION…).
 	UseFIPS bool
 	// UseDualStack selects dual-stack (IPv4 and IPv6) endpoints.

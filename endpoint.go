@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/lambdafan/lambdafan/internal/fnname"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -85,4 +86,25 @@ func (ep *endpoint) invokeURL(escapedName, qualifier string) *url.URL {
 		u.RawQuery = "Qualifier=" + fnname.EscapePathSegment(qualifier)
 	}
 	return u
+}
+
+// checkEndpointURL refuses a plain-http endpoint off loopback unless
+// allowed: SigV4 protects integrity, not confidentiality, so payloads and
+// results would travel in the clear.
+func checkEndpointURL(raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("endpoint URL %q: %w", raw, err)
+	}
+	if u.Scheme != "http" || allowInsecure {
+		return nil
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("endpoint URL %s is plain http to a host that is not loopback; use https, or allow it explicitly (--allow-insecure-endpoint)", u.Redacted())
 }

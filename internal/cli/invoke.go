@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/jsonl"
+)
+
+// invokeOptions are the flags of `lambdafan invoke`.
+type invokeOptions struct {
+	input       string
+	output      string
+	summaryJSON string
+	ordered     bool
+	quiet       bool
+	progress    string
+
+	function       string
+	invocationType string
+	logType        string
+	qualifier      string
+
+	region        string
+	profile       string
+	endpointURL   string
+	fips          bool
+	dualStack     bool
+	allowInsecure bool
+
+	concurrency int
+	timeout     time.Duration
+	maxTime     time.Duration
+	maxAttempts int
+	retryUnsafe bool
+
+	local     bool
+	functions string
+}
+
+func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
+	o := &invokeOptions{}
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), invokeUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.output, "o", "", "write results to `FILE` instead of standard output")
+	fs.StringVar(&o.output, "output", "", "same as -o")
+	fs.StringVar(&o.summaryJSON, "summary-json", "", "also write the run summary as JSON to `FILE`")
+	fs.BoolVar(&o.ordered, "ordered", false, "write results in input order (default: as they complete)")
+	fs.BoolVar(&o.quiet, "q", false, "print no progress and no summary")
+	fs.BoolVar(&o.quiet, "quiet", false, "same as -q")
+	fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error: auto (when it is a terminal), always, never")
+
+	fs.StringVar(&o.function, "function", "", "invoke `NAME` with each input line as its payload")
+	fs.StringVar(&o.invocationType, "invocation-type", "", "default invocation type: RequestResponse, Event or DryRun")
+	fs.StringVar(&o.logType, "log-type", "", "default log type: None or Tail (return the last 4 KB of the log)")
+	fs.StringVar(&o.qualifier, "qualifier", "", "default version or alias")
+
+	fs.StringVar(&o.region, "region", "", "default `REGION` for requests that name none (default: AWS_REGION or the profile's)")
+	fs.StringVar(&o.profile, "profile", "", "shared config `PROFILE` for credentials and region (default: AWS_PROFILE or default)")
+	fs.StringVar(&o.endpointURL, "endpoint-url", "", "send requests to `URL` instead of the Lambda endpoints (default: AWS_ENDPOINT_URL_LAMBDA)")
+	fs.BoolVar(&o.fips, "fips", false, "use FIPS endpoints")
+	fs.BoolVar(&o.dualStack, "dualstack", false, "use dual-stack (IPv6) endpoints")
+	fs.BoolVar(&o.allowInsecure, "allow-insecure-endpoint", false, "allow a plain-http --endpoint-url that is not on loopback")
+
+	fs.IntVar(&o.concurrency, "concurrency", lambdafan.DefaultConcurrency, "maximum invocations in flight")
+	fs.IntVar(&o.concurrency, "c", lambdafan.DefaultConcurrency, "same as --concurrency")
+	fs.DurationVar(&o.timeout, "timeout", lambdafan.DefaultAttemptTimeout, "maximum time of one HTTP attempt")
+	fs.DurationVar(&o.maxTime, "max-time", 0, "maximum time of one invocation across retries (0: no limit)")
+	fs.IntVar(&o.maxAttempts, "max-attempts", lambdafan.DefaultMaxAttempts, "maximum HTTP attempts per invocation (1: no retries)")
+	fs.BoolVar(&o.retryUnsafe, "retry-unsafe", false, "also retry failures after which the function may have run (may execute it twice)")
+
+	fs.BoolVar(&o.local, "local", false, "invoke the built-in local emulator instead of AWS (no account needed)")
+	fs.StringVar(&o.functions, "functions", "", "with --local: serve the functions defined in `FILE` (YAML) instead of the built-ins")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelpShown
+		}
+		return nil, &usageError{msg: err.Error()}
+	}
+	switch fs.NArg() {
+	case 0:
+		o.input = "-"
+	case 1:
+		o.input = fs.Arg(0)
+	default:
+		return nil, usagef("invoke takes one input file, got %d arguments: %q (flags go before the file)", fs.NArg(), fs.Args())
+	}
+	return o, o.validate()
+}
+
+func (o *invokeOptions) validate() error {
+	switch {
+	case o.concurrency < 1:
+		return usagef("--concurrency must be at least 1, got %d", o.concurrency)
+	case o.timeout <= 0:
+		return usagef("--timeout must be positive, got %v", o.timeout)
+	case o.maxTime < 0:
+		return usagef("--max-time must not be negative, got %v", o.maxTime)
+	case o.maxAttempts < 1:
+		return usagef("--max-attempts must be at least 1, got %d", o.maxAttempts)
+	case !lambdafan.InvocationType(o.invocationType).Valid():
+		return usagef("--invocation-type %q: use RequestResponse, Event or DryRun", o.invocationType)
+	case !lambdafan.LogType(o.logType).Valid():
+		return usagef("--log-type %q: use None or Tail", o.logType)
+	case o.functions != "" && !o.local:
+		return usagef("--functions goes with --local (to serve a functions file on its own, use lambdafan serve --functions)")
+	case o.local && o.endpointURL != "":
+		return usagef("--local and --endpoint-url are exclusive: --local starts its own endpoint")
+	case o.local && o.profile != "":
+		return usagef("--local uses the emulator's credentials; drop --profile")
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress %q: use auto, always or never", o.progress)
+	}
+	return nil
+}
+
+func (o *invokeOptions) decodeOptions() jsonl.Options {
+	return jsonl.Options{
+		Function:       o.function,
+		InvocationType: lambdafan.InvocationType(o.invocationType),
+		LogType:        lambdafan.LogType(o.logType),
+		Qualifier:      o.qualifier,
+	}
+}
+
+// runInvoke implements `lambdafan invoke`.
+func runInvoke(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Signal) int {
+	opts, err := parseInvokeFlags(args, stdio.Err)
+	if err != nil {
+		return exitStatus(err, stdio.Err)
+	}
+	env, err := setUp(ctx, opts, stdio)
+	if err != nil {
+		return exitStatus(err, stdio.Err)
+	}
+	defer env.close()
+	return env.run(ctx, signals)
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/lambdafan/lambdafan/emulator"
+)
+
+// localEmulator is the in-process emulator of --local: a real HTTP server
+// on a loopback port, so requests take the same signed HTTP path as
+// against AWS.
+type localEmulator struct {
+	emu      *emulator.Server
+	srv      *http.Server
+	serveErr chan error
+	url      string
+
+	accessKeyID, secretAccessKey string
+}
+
+// localShutdownGrace bounds how long --local waits, after the run, for
+// queued Event invocations before dropping them.
+const localShutdownGrace = 2 * time.Second
+
+// startLocal starts the emulator with the built-in functions, or with the
+// functions defined in functionsFile when it is not empty.
+func startLocal(functionsFile string) (*localEmulator, error) {
+	cfg := emulator.Config{Functions: emulator.BuiltinFunctions()}
+	if functionsFile != "" {
+		return nil, usagef("--functions is not supported yet")
+	}
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		return nil, usagef("local emulator: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		emu.Close()
+		return nil, fmt.Errorf("local emulator: %w", err)
+	}
+	l := &localEmulator{
+		emu:      emu,
+		srv:      &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second},
+		serveErr: make(chan error, 1),
+		url:      "http://" + ln.Addr().String(),
+	}
+	l.accessKeyID, l.secretAccessKey = emu.Credentials()
+	go func() { l.serveErr <- l.srv.Serve(ln) }()
+	return l, nil
+}
+
+func (l *localEmulator) functionList() string {
+	return strings.Join(l.emu.Functions(), ", ")
+}
+
+// close stops the HTTP server, gives queued events a short grace period,
+// and stops the emulator.
+func (l *localEmulator) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), localShutdownGrace)
+	defer cancel()
+	err := l.srv.Shutdown(ctx)
+	if serveErr := <-l.serveErr; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	if shutdownErr := l.emu.Shutdown(ctx); shutdownErr != nil && !errors.Is(shutdownErr, context.DeadlineExceeded) {
+		err = errors.Join(err, shutdownErr)
+	}
+	return err
+}

@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/jsonl"
+	"github.com/lambdafan/lambdafan/internal/progress"
+)
+
+// run invokes every request of the input and writes the results, the
+// progress line and the summary. The first signal stops taking new
+// requests and lets the ones in flight finish; the second cancels those
+// too (they get a cancelled result).
+func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
+	start := time.Now()
+	summary := progress.NewSummary(start)
+
+	intake, stopIntake := context.WithCancel(ctx)
+	inFlight, abort := context.WithCancel(ctx)
+	defer stopIntake()
+	defer abort()
+	var interrupted bool
+	watchDone := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		select {
+		case <-signals:
+		case <-watchDone:
+			return
+		}
+		interrupted = true
+		stopIntake()
+		fmt.Fprintln(env.stdio.Err, "\nlambdafan: stopping: no new invocations; waiting for those in flight (interrupt again to abort them)")
+		select {
+		case <-signals:
+			fmt.Fprintln(env.stdio.Err, "lambdafan: aborting the invocations in flight")
+			abort()
+		case <-watchDone:
+		}
+	})
+
+	window := 16*env.opts.concurrency + 1024
+	out := newResultWriter(env.output, env.opts.ordered, window)
+	meter := env.startMeter(summary, start)
+
+	items, readErr := jsonl.Decode(env.input, env.opts.decodeOptions())
+	queue := make(chan jsonl.Item, 256)
+	var reader sync.WaitGroup
+	reader.Go(func() {
+		defer close(queue)
+		for it := range items {
+			select {
+			case queue <- it:
+			case <-intake.Done():
+				return
+			}
+		}
+	})
+	reqs, sources := env.requests(intake, queue, out, summary)
+	for r := range env.client.Stream(inFlight, reqs) {
+		src := sources.take(r.Index)
+		summary.Add(&r, jsonl.Outcome(&r))
+		out.write(src.seq, jsonl.Record{Line: src.line, Result: &r})
+	}
+	close(watchDone)
+	watcher.Wait()
+	if !interrupted || env.inputFile != nil {
+		// After an interruption the reader may be blocked in a read of
+		// standard input, which cannot be interrupted; the process is
+		// about to exit, so it is left behind then.
+		reader.Wait()
+	}
+	if meter != nil {
+		meter.Stop()
+	}
+
+	status := ExitOK
+	if err := out.finish(); err != nil {
+		fmt.Fprintf(env.stdio.Err, "lambdafan: cannot write results: %v\n", err)
+		status = ExitFailed
+	}
+	if env.outputFile != nil {
+		if err := env.outputFile.Close(); err != nil {
+			fmt.Fprintf(env.stdio.Err, "lambdafan: cannot write results: %v\n", err)
+			status = ExitFailed
+		}
+		env.outputFile = nil
+	}
+	if err := readErr(); err != nil && !interrupted {
+		fmt.Fprintf(env.stdio.Err, "lambdafan: input: %v (requests after that point were not read)\n", err)
+		status = ExitFailed
+	}
+	report := summary.Report(time.Now())
+	if !env.opts.quiet {
+		report.WriteText(env.stdio.Err)
+	}
+	if env.opts.summaryJSON != "" {
+		if err := writeSummaryFile(env.opts.summaryJSON, &report); err != nil {
+			fmt.Fprintf(env.stdio.Err, "lambdafan: %v\n", err)
+			status = ExitFailed
+		}
+	}
+	switch {
+	case interrupted:
+		fmt.Fprintln(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was invoked")
+		return ExitInterrupted
+	case status != ExitOK:
+		return status
+	case report.Failed():
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// source is where a request came from in the input.
+type source struct{ seq, line int }
+
+// sourceTable maps the client's request indexes to input positions for
+// the requests in flight. It is safe for concurrent use.
+type sourceTable struct {
+	mu sync.Mutex
+	m  map[int]source
+}
+
+func (t *sourceTable) put(index int, s source) {
+	t.mu.Lock()
+	t.m[index] = s
+	t.mu.Unlock()
+}
+
+func (t *sourceTable) take(index int) source {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.m[index]
+	delete(t.m, index)
+	return s
+}
+
+// requests adapts the decoded input to the client: valid requests are
+// passed on (their input positions noted in the returned table); bad lines
+// get their error result written directly. It stops when intake is done.
+func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, out *resultWriter, summary *progress.Summary) (iter.Seq[lambdafan.Request], *sourceTable) {
+	sources := &sourceTable{m: map[int]source{}}
+	seq := func(yield func(lambdafan.Request) bool) {
+		index := 0
+		for {
+			var it jsonl.Item
+			var ok bool
+			select {
+			case it, ok = <-items:
+			case <-intake.Done():
+				return
+			}
+			if !ok || !out.waitTurn(intake, it.Seq) {
+				return
+			}
+			if it.Err != nil {
+				r := lambdafan.Result{Index: -1, Err: it.Err}
+				summary.Add(&r, lambdafan.OutcomeInvalid)
+				out.write(it.Seq, jsonl.Record{Line: it.Line, Result: &r})
+				continue
+			}
+			sources.put(index, source{seq: it.Seq, line: it.Line})
+			index++
+			if !yield(it.Request) {
+				return
+			}
+		}
+	}
+	return seq, sources
+}
+
+// startMeter starts the progress line when it is wanted: --progress always,
+// or auto with standard error on a terminal.
+func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *progress.Meter {
+	if env.opts.quiet || env.opts.progress == "never" {
+		return nil
+	}
+	if env.opts.progress == "auto" {
+		f, ok := env.stdio.Err.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return nil
+		}
+	}
+	m := progress.NewMeter(env.stdio.Err, summary, start, 250*time.Millisecond, nil)
+	if env.inputFile != nil {
+		m.CountLines(env.opts.input)
+	}
+	m.Start()
+	return m
+}
+
+func writeSummaryFile(path string, r *progress.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	if err := r.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	return nil
+}

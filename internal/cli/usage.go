@@ -1,0 +1,85 @@
+package cli
+
+import "errors"
+
+// errHelpShown ends a command after it printed its --help.
+var errHelpShown = errors.New("help shown")
+
+const mainUsage = `lambdafan invokes AWS Lambda functions en masse: thousands to millions of
+concurrent, SigV4-signed Invoke calls, with every result streamed back.
+
+Usage:
+  lambdafan invoke [flags] [FILE|-]   invoke the requests in FILE (JSON Lines)
+  lambdafan serve  [flags]            run the local Lambda emulator
+  lambdafan version                   print the version
+  lambdafan help COMMAND              show a command's flags and examples
+
+Try it without an AWS account:
+  lambdafan invoke --local examples/demo.jsonl
+
+Exit status: 0 all invocations succeeded, 1 some failed, 2 usage or
+configuration error, 130 interrupted before every request was invoked.
+`
+
+const invokeUsage = `Usage: lambdafan invoke [flags] [FILE|-]
+
+Invokes every request in FILE (or standard input when FILE is - or absent)
+and writes one JSON result line per request to standard output (or -o).
+
+Input is JSON Lines, one request per line (a JSON array of the same objects
+is accepted too):
+  {"function_name": "my-fn", "payload": {"k": 1}, "invocation_type": "Event",
+   "region": "eu-west-1", "qualifier": "live", "log_type": "Tail",
+   "client_context": {"custom": {"a": 1}}, "id": "order-17"}
+Only function_name is required. invocation_type is RequestResponse (default),
+Event or DryRun. function_name may be a name, name:alias, a partial ARN
+(123456789012:function:name) or a full ARN, whose region is then used.
+With --function NAME, each input line is just the payload for NAME.
+
+Each output line carries the request's input line number and id, the HTTP
+status, the outcome (ok, function_error, throttled, invalid, error), the
+response payload (embedded as JSON when it is JSON), the function error, the
+decoded log tail, the executed version, the AWS request id, the attempts and
+the latency. A bad input line gets an error result naming the line and field;
+the run goes on. A summary goes to standard error at the end.
+
+Examples:
+  # the built-in emulator: no AWS account needed
+  lambdafan invoke --local examples/demo.jsonl
+
+  # 10,000 payloads to one function, 200 at a time, results in input order
+  seq 10000 | jq -c '{n: .}' | lambdafan invoke --function my-fn -c 200 --ordered -o out.jsonl
+
+  # asynchronous fan-out with a profile, machine-readable summary
+  lambdafan invoke --profile prod --region eu-west-1 --invocation-type Event \
+      --summary-json summary.json requests.jsonl > results.jsonl
+
+Credentials come from the AWS SDK's default chain (environment, shared
+profiles, SSO, web identity, IMDS/ECS); the caller needs lambda:InvokeFunction.
+
+Flags:
+`
+
+const serveUsage = `Usage: lambdafan serve [flags]
+
+Runs a local, Lambda-compatible Invoke API endpoint (POST
+/2015-03-31/functions/{name}/invocations) for any AWS SDK or the AWS CLI.
+Without --functions it serves the built-in functions: echo (returns its
+payload), sleep ({"ms": N}: waits N ms, then returns its payload) and fail
+(answers an Unhandled function error). Requests must be SigV4-signed with the
+emulator's credentials (see --access-key-id), unless --no-auth.
+
+Examples:
+  lambdafan serve
+  lambdafan serve --functions examples/functions.yaml --addr 127.0.0.1:9001
+
+  # then, from another shell:
+  AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE \
+  AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY \
+  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --region us-east-1 \
+      --function-name echo --cli-binary-format raw-in-base64-out \
+      --payload '{"hello":"world"}' out.json
+  lambdafan invoke --endpoint-url http://127.0.0.1:9001 --region us-east-1 examples/demo.jsonl
+
+Flags:
+`

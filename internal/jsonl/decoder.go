@@ -1,0 +1,294 @@
+// Package jsonl reads invocation requests from JSON Lines (or a JSON array)
+// and writes results as JSON Lines, streaming both ways.
+package jsonl
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/lambdafan/lambdafan"
+)
+
+// MaxLineBytes bounds one input line: the largest synchronous payload plus
+// room for the other fields.
+const MaxLineBytes = lambdafan.MaxSyncPayloadBytes + 64*1024
+
+// Item is one request read from the input, or the reason it could not be
+// read.
+type Item struct {
+	// Seq numbers the input's requests from 0, bad ones included, blank
+	// lines excluded.
+	Seq int
+	// Line is the 1-based line number of a JSON Lines input, or the
+	// 1-based element number of a JSON array input.
+	Line int
+	// Request is the decoded request; valid when Err is nil.
+	Request lambdafan.Request
+	// Err says why the line is not a request. It is a *LineError.
+	Err error
+}
+
+// LineError reports an input line that is not a valid request.
+type LineError struct {
+	Line  int
+	Field string // the offending field, or "" when the line is not JSON at all
+	Err   error
+}
+
+func (e *LineError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("line %d: field %s: %v", e.Line, e.Field, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Options configure a Decoder.
+type Options struct {
+	// Function, when set, makes every input line a bare payload for this
+	// function (the --function shorthand).
+	Function string
+	// InvocationType, LogType and Qualifier apply to requests that do not
+	// set their own.
+	InvocationType lambdafan.InvocationType
+	LogType        lambdafan.LogType
+	Qualifier      string
+}
+
+// inputLine is the JSON shape of one request, with the field names of the
+// original Python snippet plus lambdafan's additions.
+type inputLine struct {
+	FunctionName   *string         `json:"function_name"`
+	Payload        json.RawMessage `json:"payload"`
+	InvocationType *string         `json:"invocation_type"`
+	Region         *string         `json:"region"`
+	Qualifier      *string         `json:"qualifier"`
+	LogType        *string         `json:"log_type"`
+	ClientContext  json.RawMessage `json:"client_context"`
+	ID             json.RawMessage `json:"id"`
+}
+
+// Decode returns the requests of r as a sequence, reading lazily: JSON Lines
+// (one request object per line, blank lines skipped), or, when the first
+// non-blank byte is '[', a JSON array of request objects. A line that is not
+// a valid request yields an Item with Err set and reading goes on. A read
+// error that makes the rest of the input unreadable ends the sequence; it is
+// then available from the returned function.
+func Decode(r io.Reader, opts Options) (iter.Seq[Item], func() error) {
+	var readErr error
+	seq := func(yield func(Item) bool) {
+		br := bufio.NewReaderSize(r, 64*1024)
+		first, skipped, err := peekNonSpace(br)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			return
+		}
+		if first == '[' && opts.Function == "" {
+			readErr = decodeArray(br, opts, yield)
+			return
+		}
+		readErr = decodeLines(br, 1+skipped, opts, yield)
+	}
+	return seq, func() error { return readErr }
+}
+
+func decodeLines(br *bufio.Reader, firstLine int, opts Options, yield func(Item) bool) error {
+	seq := 0
+	var long []byte // holds a line longer than the reader's buffer
+	for line := firstLine; ; line++ {
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], b...)
+			for errors.Is(err, bufio.ErrBufferFull) && len(long) <= MaxLineBytes {
+				b, err = br.ReadSlice('\n')
+				long = append(long, b...)
+			}
+			b = long
+			if len(long) > MaxLineBytes {
+				for errors.Is(err, bufio.ErrBufferFull) { // skip the rest of it
+					_, err = br.ReadSlice('\n')
+				}
+				it := Item{Seq: seq, Line: line, Err: &LineError{Line: line, Err: fmt.Errorf("line longer than %d bytes", MaxLineBytes)}}
+				seq++
+				if !yield(it) {
+					return nil
+				}
+				if err != nil {
+					return eofIsNil(err)
+				}
+				continue
+			}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read input line %d: %w", line, err)
+		}
+		if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 {
+			it := decodeItem(trimmed, line, seq, opts)
+			seq++
+			if !yield(it) {
+				return nil
+			}
+		}
+		if err != nil { // io.EOF
+			return nil
+		}
+	}
+}
+
+func decodeArray(br *bufio.Reader, opts Options, yield func(Item) bool) error {
+	dec := json.NewDecoder(br)
+	if _, err := dec.Token(); err != nil { // the '['
+		return fmt.Errorf("read input array: %w", err)
+	}
+	for seq := 0; dec.More(); seq++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("read input array element %d: %w", seq+1, err)
+		}
+		if !yield(decodeItem(raw, seq+1, seq, opts)) {
+			return nil
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the ']'
+		return fmt.Errorf("read input array end: %w", err)
+	}
+	return nil
+}
+
+// decodeItem turns one line (or array element) into an Item.
+func decodeItem(b []byte, line, seq int, opts Options) Item {
+	it := Item{Seq: seq, Line: line}
+	lineErr := func(field string, err error) Item {
+		it.Err = &LineError{Line: line, Field: field, Err: err}
+		return it
+	}
+	if opts.Function != "" {
+		if !json.Valid(b) {
+			return lineErr("", fmt.Errorf("payload is not valid JSON"))
+		}
+		it.Request = lambdafan.Request{
+			FunctionName:   opts.Function,
+			Payload:        bytes.Clone(b),
+			InvocationType: opts.InvocationType,
+			LogType:        opts.LogType,
+			Qualifier:      opts.Qualifier,
+		}
+		return it
+	}
+	var in inputLine
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return lineErr(describeJSONError(err))
+	}
+	if dec.More() {
+		return lineErr("", fmt.Errorf("more than one JSON value on the line"))
+	}
+	req := lambdafan.Request{
+		Payload:        []byte(in.Payload),
+		ClientContext:  nullIsNil(in.ClientContext),
+		InvocationType: opts.InvocationType,
+		LogType:        opts.LogType,
+		Qualifier:      opts.Qualifier,
+	}
+	if in.Payload == nil || string(in.Payload) == "null" {
+		req.Payload = nil
+	}
+	if in.FunctionName != nil {
+		req.FunctionName = *in.FunctionName
+	}
+	if in.InvocationType != nil {
+		req.InvocationType = lambdafan.InvocationType(*in.InvocationType)
+	}
+	if in.LogType != nil {
+		req.LogType = lambdafan.LogType(*in.LogType)
+	}
+	if in.Region != nil {
+		req.Region = *in.Region
+	}
+	if in.Qualifier != nil {
+		req.Qualifier = *in.Qualifier
+	}
+	if len(in.ID) > 0 && string(in.ID) != "null" {
+		var s string
+		if err := json.Unmarshal(in.ID, &s); err == nil {
+			req.ID = s
+		} else if in.ID[0] >= '0' && in.ID[0] <= '9' || in.ID[0] == '-' {
+			req.ID = string(in.ID) // a number, kept as written
+		} else {
+			return lineErr("id", fmt.Errorf("must be a string or a number"))
+		}
+	}
+	it.Request = req
+	return it
+}
+
+// describeJSONError turns a decoding error into the field it concerns and a
+// message a user can act on.
+func describeJSONError(err error) (string, error) {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return typeErr.Field, fmt.Errorf("must be a %s, not a JSON %s", goTypeToJSON(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return "", fmt.Errorf("invalid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return field, fmt.Errorf("unknown field (known: function_name, payload, invocation_type, region, qualifier, log_type, client_context, id)")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "", fmt.Errorf("invalid JSON: unexpected end of line")
+	}
+	return "", fmt.Errorf("invalid JSON: %v", err)
+}
+
+func goTypeToJSON(t string) string {
+	switch t {
+	case "string", "*string":
+		return "string"
+	}
+	return t
+}
+
+func nullIsNil(b json.RawMessage) any {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return []byte(b)
+}
+
+func eofIsNil(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// peekNonSpace returns the first non-whitespace byte without consuming it,
+// and the number of newlines in the whitespace before it, which it
+// consumes.
+func peekNonSpace(br *bufio.Reader) (first byte, newlines int, err error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, newlines, err
+		}
+		switch b {
+		case '\n':
+			newlines++
+			continue
+		case ' ', '\t', '\r':
+			continue
+		}
+		return b, newlines, br.UnreadByte()
+	}
+}

@@ -1,0 +1,215 @@
+package jsonl
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/lambdafan/lambdafan"
+)
+
+// Record is one output line: a result and where its request came from.
+type Record struct {
+	// Line is the request's input line (see Item.Line).
+	Line int
+	// Result is the invocation's result. For an input line that was not a
+	// valid request, only ID and Err (a *LineError) are set.
+	Result *lambdafan.Result
+}
+
+// Error kinds in the output's "error.kind" field.
+const (
+	KindInvalid     = "invalid"     // the request was not sent: bad input
+	KindFunction    = "function"    // the function ran and failed
+	KindInvoke      = "invoke"      // Lambda answered with an error status
+	KindTransport   = "transport"   // no HTTP response
+	KindCancelled   = "cancelled"   // the run was interrupted before a response
+	KindCredentials = "credentials" // no usable AWS credentials
+	KindOther       = "other"
+)
+
+// AppendRecord appends rec as one JSON line (with its trailing newline) to
+// b. The response payload is embedded as JSON when it is valid JSON,
+// otherwise as a string with "payload_encoding": "text", or base64 with
+// "payload_encoding": "base64" when it is not UTF-8.
+//
+// Output fields, in order, omitted when empty: line, id, function_name,
+// region, invocation_type, status, outcome, payload, payload_encoding,
+// function_error, log, executed_version, request_id, attempts, latency_ms,
+// error {kind, type, message, status, reason, field, retryable}.
+func AppendRecord(b []byte, rec Record) []byte {
+	r := rec.Result
+	b = append(b, `{"line":`...)
+	b = strconv.AppendInt(b, int64(rec.Line), 10)
+	b = appendStringField(b, "id", r.ID)
+	b = appendStringField(b, "function_name", r.FunctionName)
+	b = appendStringField(b, "region", r.Region)
+	if r.InvocationType != "" {
+		b = appendStringField(b, "invocation_type", string(r.InvocationType))
+	}
+	if r.StatusCode != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(r.StatusCode), 10)
+	}
+	b = appendStringField(b, "outcome", Outcome(r).String())
+	if len(r.Payload) > 0 {
+		b = appendPayload(b, r.Payload)
+	}
+	b = appendStringField(b, "function_error", r.FunctionError)
+	b = appendStringField(b, "log", r.LogTail)
+	b = appendStringField(b, "executed_version", r.ExecutedVersion)
+	b = appendStringField(b, "request_id", r.RequestID)
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	if r.Attempts > 0 {
+		b = append(b, `,"latency_ms":`...)
+		b = strconv.AppendFloat(b, float64(r.Latency.Microseconds())/1000, 'f', -1, 64)
+	}
+	if r.Err != nil {
+		b = appendError(b, r.Err)
+	}
+	return append(b, '}', '\n')
+}
+
+// Outcome classifies a record's result, counting bad input lines as
+// invalid.
+func Outcome(r *lambdafan.Result) lambdafan.Outcome {
+	var le *LineError
+	if errors.As(r.Err, &le) {
+		return lambdafan.OutcomeInvalid
+	}
+	return r.Outcome()
+}
+
+func appendPayload(b, p []byte) []byte {
+	switch {
+	case json.Valid(p):
+		b = append(b, `,"payload":`...)
+		return appendCompact(b, p)
+	case utf8.Valid(p):
+		b = appendStringField(b, "payload", string(p))
+		return appendStringField(b, "payload_encoding", "text")
+	default:
+		b = append(b, `,"payload":"`...)
+		b = base64.StdEncoding.AppendEncode(b, p)
+		b = append(b, '"')
+		return appendStringField(b, "payload_encoding", "base64")
+	}
+}
+
+// appendCompact appends valid JSON p without its insignificant newlines, so
+// that the record stays on one line. Other whitespace is kept as is.
+func appendCompact(b, p []byte) []byte {
+	inString, escaped := false, false
+	for _, c := range p {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == '\n' || c == '\r'):
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+func appendError(b []byte, err error) []byte {
+	b = append(b, `,"error":{"kind":`...)
+	var (
+		le *LineError
+		re *lambdafan.RequestError
+		fe *lambdafan.FunctionError
+		ie *lambdafan.InvokeError
+		te *lambdafan.TransportError
+	)
+	switch {
+	case errors.As(err, &le):
+		b = appendString(b, KindInvalid)
+		b = appendStringField(b, "field", le.Field)
+	case errors.As(err, &re):
+		b = appendString(b, KindInvalid)
+		b = appendStringField(b, "field", re.Field)
+	case errors.As(err, &fe):
+		b = appendString(b, KindFunction)
+		b = appendStringField(b, "type", fe.ErrorType)
+	case errors.As(err, &ie):
+		b = appendString(b, KindInvoke)
+		b = appendStringField(b, "type", ie.Type)
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(ie.StatusCode), 10)
+		b = appendStringField(b, "reason", ie.Reason)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &te):
+		b = appendString(b, KindCancelled)
+	case errors.As(err, &te):
+		b = appendString(b, KindTransport)
+		b = append(b, `,"sent":`...)
+		b = strconv.AppendBool(b, te.Sent)
+	case errors.Is(err, lambdafan.ErrCredentials):
+		b = appendString(b, KindCredentials)
+	default:
+		b = appendString(b, KindOther)
+	}
+	b = appendStringField(b, "message", err.Error())
+	return append(b, '}')
+}
+
+// appendStringField appends `,"name":"value"` when value is not empty.
+func appendStringField(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, value)
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
