@@ -1,0 +1,113 @@
+package jsonl
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdafan/lambdafan"
+)
+
+func decodeRecord(t *testing.T, line []byte) map[string]any {
+	t.Helper()
+	if len(line) == 0 || line[len(line)-1] != '\n' || strings.Count(string(line), "\n") != 1 {
+		t.Fatalf("record is not one line: %q", line)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(line, &m); err != nil {
+		t.Fatalf("record is not JSON: %v\n%s", err, line)
+	}
+	return m
+}
+
+func TestAppendRecord_Success(t *testing.T) {
+	r := &lambdafan.Result{
+		Index: 0, ID: "id-1", FunctionName: "f", Region: "us-east-1", InvocationType: lambdafan.RequestResponse,
+		StatusCode: 200, Payload: []byte("{\n  \"a\": \"x\\ny\"\n}"), LogTail: "START\tRequestId\nEND\n",
+		ExecutedVersion: "$LATEST", RequestID: "req", Attempts: 2, Latency: 1500 * time.Microsecond,
+	}
+	m := decodeRecord(t, AppendRecord(nil, Record{Line: 7, Result: r}))
+	want := map[string]any{
+		"line": 7.0, "id": "id-1", "function_name": "f", "region": "us-east-1", "invocation_type": "RequestResponse",
+		"status": 200.0, "outcome": "ok", "log": "START\tRequestId\nEND\n", "executed_version": "$LATEST",
+		"request_id": "req", "attempts": 2.0, "latency_ms": 1.5,
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, m[k], v)
+		}
+	}
+	if p, ok := m["payload"].(map[string]any); !ok || p["a"] != "x\ny" {
+		t.Errorf("payload = %#v, want the embedded JSON object", m["payload"])
+	}
+	if _, ok := m["error"]; ok {
+		t.Error("success has an error field")
+	}
+}
+
+func TestAppendRecord_PayloadEncodings(t *testing.T) {
+	tests := []struct {
+		payload      []byte
+		wantPayload  any
+		wantEncoding any
+	}{
+		{[]byte(`"str"`), "str", nil},
+		{[]byte(`plain text "quoted"`), `plain text "quoted"`, "text"},
+		{[]byte{0xff, 0x00, 0x01}, "/wAB", "base64"},
+	}
+	for _, tt := range tests {
+		m := decodeRecord(t, AppendRecord(nil, Record{Line: 1, Result: &lambdafan.Result{Payload: tt.payload, Attempts: 1}}))
+		if m["payload"] != tt.wantPayload || m["payload_encoding"] != tt.wantEncoding {
+			t.Errorf("payload %q → payload %#v encoding %#v, want %#v %#v", tt.payload, m["payload"], m["payload_encoding"], tt.wantPayload, tt.wantEncoding)
+		}
+	}
+}
+
+func TestAppendRecord_Errors(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		kind     string
+		outcome  string
+		extraKey string
+		extraVal any
+	}{
+		{"bad line", &LineError{Line: 3, Field: "function_name", Err: errString("must be a string")}, KindInvalid, "invalid", "field", "function_name"},
+		{"invalid request", &lambdafan.RequestError{Field: "region", Err: errString("bad")}, KindInvalid, "invalid", "field", "region"},
+		{"function error", &lambdafan.FunctionError{Kind: "Unhandled", ErrorType: "ValueError", ErrorMessage: "m"}, KindFunction, "function_error", "type", "ValueError"},
+		{"throttle", &lambdafan.InvokeError{StatusCode: 429, Type: "TooManyRequestsException", Reason: "CallerRateLimitExceeded"}, KindInvoke, "throttled", "reason", "CallerRateLimitExceeded"},
+		{"not found", &lambdafan.InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}, KindInvoke, "error", "status", 404.0},
+		{"transport", &lambdafan.TransportError{Sent: true, Err: errString("reset")}, KindTransport, "error", "sent", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := decodeRecord(t, AppendRecord(nil, Record{Line: 1, Result: &lambdafan.Result{Err: tt.err}}))
+			e, ok := m["error"].(map[string]any)
+			if !ok {
+				t.Fatalf("no error object in %v", m)
+			}
+			if e["kind"] != tt.kind || m["outcome"] != tt.outcome || e[tt.extraKey] != tt.extraVal || e["message"] != tt.err.Error() {
+				t.Errorf("record %v\nwant kind %s outcome %s %s=%v", m, tt.kind, tt.outcome, tt.extraKey, tt.extraVal)
+			}
+		})
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", "quote \" backslash \\ tab \t nl \n cr \r", "\x00\x01\x1f", "héllo ✓ 𝄞", "bad \xff utf8"} {
+		var got string
+		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+			t.Errorf("appendString(%q) is not valid JSON: %v", s, err)
+			continue
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if got != want {
+			t.Errorf("appendString(%q) decodes to %q", s, got)
+		}
+	}
+}
