@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,8 +43,8 @@ func parseAuthorization(h string) (sigV4, *apiError) {
 	var s sigV4
 	alg, rest, ok := strings.Cut(h, " ")
 	if !ok || alg != "AWS4-HMAC-SHA256" {
-		return s, userError(http.StatusForbidden, "IncompleteSignatureException",
-			"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=%s", alg)
+		return s, frontEndError(http.StatusForbidden, "IncompleteSignatureException",
+			"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization="+alg)
 	}
 	for part := range strings.SplitSeq(rest, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
@@ -51,8 +52,8 @@ func parseAuthorization(h string) (sigV4, *apiError) {
 		case "Credential":
 			scope := strings.Split(v, "/")
 			if len(scope) != 5 || scope[4] != "aws4_request" {
-				return s, userError(http.StatusForbidden, "IncompleteSignatureException",
-					"Credential should be scoped to a valid region and service, not '%s'", v)
+				return s, frontEndError(http.StatusForbidden, "IncompleteSignatureException",
+					"Credential should be scoped to a valid region and service, not '"+v+"'")
 			}
 			s.accessKeyID, s.date, s.region, s.service = scope[0], scope[1], scope[2], scope[3]
 		case "SignedHeaders":
@@ -62,7 +63,7 @@ func parseAuthorization(h string) (sigV4, *apiError) {
 		}
 	}
 	if s.accessKeyID == "" || s.signature == "" || len(s.signedHeaders) == 0 {
-		return s, userError(http.StatusForbidden, "IncompleteSignatureException",
+		return s, frontEndError(http.StatusForbidden, "IncompleteSignatureException",
 			"Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
 	}
 	return s, nil
@@ -73,47 +74,56 @@ func parseAuthorization(h string) (sigV4, *apiError) {
 func (a *authenticator) verify(ctx context.Context, r *http.Request, body []byte) (string, *apiError) {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
-		return "", userError(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return "", frontEndError(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 	}
 	sig, aerr := parseAuthorization(authz)
 	if aerr != nil {
 		return "", aerr
 	}
 	if sig.accessKeyID != a.creds.AccessKeyID {
-		return "", userError(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return "", frontEndError(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	}
 	if sig.service != "lambda" {
-		return "", userError(http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'. ")
+		return "", frontEndError(http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'. ")
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	signedAt, err := time.Parse(amzDateFormat, amzDate)
 	if err != nil {
-		return "", userError(http.StatusForbidden, "IncompleteSignatureException",
+		return "", frontEndError(http.StatusForbidden, "IncompleteSignatureException",
 			"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
 	now := a.now().UTC()
 	switch {
 	case signedAt.Before(now.Add(-MaxClockSkew)):
-		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+		return "", invalidSignature(
 			"Signature expired: %s is now earlier than %s (%s - 5 min.)",
 			amzDate, now.Add(-MaxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))
 	case signedAt.After(now.Add(MaxClockSkew)):
-		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+		return "", invalidSignature(
 			"Signature not yet current: %s is still later than %s (%s + 5 min.)",
 			amzDate, now.Add(MaxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))
 	}
 	if sig.date != amzDate[:8] {
-		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+		return "", invalidSignature(
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
 			sig.date, amzDate[:8], amzDate)
 	}
 
 	want, err := a.expectedSignature(ctx, r, body, sig, signedAt)
 	if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(sig.signature)) != 1 {
-		return "", userError(http.StatusForbidden, "InvalidSignatureException",
+		return "", invalidSignature(
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
 	return sig.region, nil
+}
+
+// invalidSignature is the 403 InvalidSignatureException AWS's front end
+// answers; the message formats are AWS's ("Signature expired: 20150806T131223Z
+// is now earlier than 20150806T131534Z (20150806T132034Z - 5 min.)",
+// serverless/serverless#27; "Signature not yet current: … is still later
+// than … (… + 5 min.)", serverless/enterprise#11).
+func invalidSignature(format string, args ...any) *apiError {
+	return frontEndError(http.StatusForbidden, "InvalidSignatureException", fmt.Sprintf(format, args...))
 }
 
 // expectedSignature signs a copy of r holding only the headers the client

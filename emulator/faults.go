@@ -230,13 +230,16 @@ func (p *pendingFault) apply(w http.ResponseWriter, requestID string) {
 		e.retryAfter = p.fi.cfg.RetryAfter
 		e.write(w, requestID)
 	case FaultServerError:
-		errServiceException("An internal error occurred (injected fault).").write(w, requestID)
+		errServiceException().write(w, requestID)
 	case FaultBadGateway:
-		(&apiError{status: http.StatusBadGateway, code: "EC2UnexpectedException", kind: "Service",
-			message: "Lambda received an unexpected EC2 client exception while setting up for the Lambda function (injected fault)."}).write(w, requestID)
+		// EC2UnexpectedException's message member is "Message" in the
+		// Lambda API model; the text is Lambda's documented description.
+		(&apiError{status: http.StatusBadGateway, code: "EC2UnexpectedException", kind: "Service", capitalMessage: true,
+			message: "Lambda received an unexpected EC2 client exception while setting up for the Lambda function."}).write(w, requestID)
 	case FaultUnavailable:
-		(&apiError{status: http.StatusServiceUnavailable, code: "ServiceUnavailableException", kind: "Service",
-			message: "Service Unavailable (injected fault)."}).write(w, requestID)
+		// Not an error of the Lambda model: what AWS's front end answers
+		// when overloaded, shaped like its other answers.
+		frontEndError(http.StatusServiceUnavailable, "ServiceUnavailableException", "Service Unavailable").write(w, requestID)
 	case FaultResetBefore, FaultResetAfter:
 		// net/http drops the connection (or resets the HTTP/2 stream)
 		// without writing a response when a handler panics with

@@ -72,11 +72,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 // the returned request still carries the request ID to answer with.
 func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	req := invokeRequest{requestID: newRequestID()}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxSyncPayloadBytes+1))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxSyncPayloadBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return req, errTooLarge(MaxSyncPayloadBytes)
+		return req, errSyncTooLarge()
 	case err != nil:
 		return req, errInvalidRequestContent("Could not read request body: " + err.Error())
 	}
@@ -102,8 +102,7 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 		qualifier = parsed.Qualifier
 	}
 	if parsed.Region != "" && parsed.Region != region {
-		return req, errFunctionNotFound(s.functionARN(region, parsed.Function, qualifier)).
-			withMessage("Functions from '" + parsed.Region + "' are not reachable in this region ('" + region + "')")
+		return req, errRegionMismatch(parsed.Region, region)
 	}
 	fn, ok := s.functions[parsed.Function]
 	if !ok || (parsed.Account != "" && parsed.Account != s.cfg.AccountID) {
@@ -132,15 +131,21 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 		return req, errInvalidParameter("1 validation error detected: Value '%s' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]", lt)
 	}
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
+		// Lambda answers InvalidRequestContentException, not
+		// InvalidParameterValueException, with this message (boto/boto3#2153).
 		decoded, err := base64.StdEncoding.DecodeString(cc)
 		if err != nil || len(cc) > maxClientContextBytes || !json.Valid(decoded) {
-			return req, errInvalidParameter("Client context must be a valid Base64-encoded JSON object of at most %d bytes.", maxClientContextBytes)
+			return req, errInvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
 		}
-		req.clientContext = decoded
+		// "Lambda passes the ClientContext object to your function for
+		// synchronous invocations only." (Invoke API reference)
+		if req.invocationType == "RequestResponse" {
+			req.clientContext = decoded
+		}
 	}
 
 	if req.invocationType == "Event" && len(body) > MaxAsyncPayloadBytes {
-		return req, errTooLarge(MaxAsyncPayloadBytes)
+		return req, errEventTooLarge(len(body))
 	}
 	if len(body) == 0 {
 		body = []byte("{}") // Lambda passes an empty object for an empty payload
@@ -153,35 +158,46 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 
 // writeSuccess answers an invocation Lambda accepted: 200 with the
 // function's output, 202 for Event, 204 for DryRun.
+//
+// The headers are those of real answers: a 200 carries Content-Type,
+// x-amzn-RequestId and X-Amz-Executed-Version (boto/boto3#3843,
+// erlcloud/erlcloud#690 show them verbatim); a 202 carries
+// x-amzn-RequestId and no X-Amz-Executed-Version (a boto3 capture of a
+// real Event invocation shows only date, content-length, connection,
+// x-amzn-requestid, x-amzn-remapped-content-length and x-amzn-trace-id;
+// the API reference: "The API response only includes a status code").
+// No capture of a DryRun answer was found; it keeps the executed version.
+// Headers are assigned in canonical form directly, which spares
+// net/textproto's canonicalisation on this hot path.
 func (s *Server) writeSuccess(w http.ResponseWriter, req *invokeRequest, status int, out Output, logTail []byte) {
 	h := w.Header()
-	h.Set("X-Amzn-Requestid", req.requestID)
-	h.Set("X-Amz-Executed-Version", req.version)
-	if status != http.StatusOK {
+	h["X-Amzn-Requestid"] = []string{req.requestID}
+	switch status {
+	case http.StatusAccepted:
+		w.WriteHeader(status)
+		return
+	case http.StatusNoContent:
+		h["X-Amz-Executed-Version"] = []string{req.version}
 		w.WriteHeader(status)
 		return
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(out.Payload)))
+	h["X-Amz-Executed-Version"] = []string{req.version}
+	h["Content-Type"] = contentTypeJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(out.Payload))}
 	if out.Error {
-		h.Set("X-Amz-Function-Error", "Unhandled")
+		h["X-Amz-Function-Error"] = functionErrorUnhandled
 	}
 	if logTail != nil {
-		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(logTail))
+		h["X-Amz-Log-Result"] = []string{base64.StdEncoding.EncodeToString(logTail)}
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out.Payload)
 }
 
-func errInvalidRequestContent(message string) *apiError {
-	return userError(http.StatusBadRequest, "InvalidRequestContentException", "%s", message)
-}
-
-// withMessage returns e with its message replaced.
-func (e *apiError) withMessage(m string) *apiError {
-	e.message = m
-	return e
-}
+// functionErrorUnhandled is the X-Amz-Function-Error of every function
+// error: today's runtimes report all errors as Unhandled (real answers in
+// erlcloud/erlcloud#690 and boto3 captures); shared, never modified.
+var functionErrorUnhandled = []string{"Unhandled"}
 
 // jsonSyntaxError describes why b is not JSON.
 func jsonSyntaxError(b []byte) string {
