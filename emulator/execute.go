@@ -56,7 +56,10 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 		logOut = logBuf
 		fmt.Fprintf(logBuf, "START RequestId: %s Version: %s\n", req.requestID, req.version)
 	}
-	start := s.now()
+	// Execution time is real time: Config.Now is the clock of signature
+	// checks, and a context deadline is always measured on the real clock
+	// (a fixed Now made every invocation time out at once).
+	start := time.Now()
 	deadline := start.Add(fn.def.Timeout)
 	ctx, cancel := context.WithDeadline(s.base, deadline)
 	inv := &Invocation{
@@ -73,7 +76,7 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 	fn.inFlight.Add(1)
 	out := fn.handler.Invoke(ctx, inv)
 	fn.inFlight.Add(-1)
-	elapsed := s.now().Sub(start)
+	elapsed := time.Since(start)
 	switch {
 	case ctx.Err() == context.DeadlineExceeded || elapsed > fn.def.Timeout:
 		s.stats.timeouts.Add(1)
