@@ -100,10 +100,13 @@ type Faults struct {
 func (f *Faults) validate() error {
 	sum := 0.0
 	for _, r := range f.rates() {
-		if r < 0 || r > 1 {
+		if !(r >= 0 && r <= 1) { // also rejects NaN
 			return fmt.Errorf("fault rate %v is outside 0..1", r)
 		}
 		sum += r
+	}
+	if f.RetryAfter < 0 || f.SlowDelay < 0 || f.Latency < 0 {
+		return fmt.Errorf("fault durations must not be negative (retry after %v, slow delay %v, latency %v)", f.RetryAfter, f.SlowDelay, f.Latency)
 	}
 	if sum > 1+1e-9 {
 		return fmt.Errorf("fault rates add up to %v, more than 1", sum)
