@@ -47,10 +47,13 @@ func New(t testing.TB, cfg emulator.Config) *Server {
 	}
 	hs := httptest.NewServer(emu)
 	t.Cleanup(func() {
-		hs.Close()
+		// Stop the emulator first: it cancels running invocations, which
+		// outlive their HTTP requests (as in Lambda) and would otherwise
+		// hold up the HTTP server's Close until they finish.
 		if err := emu.Close(); err != nil {
 			t.Errorf("emulatortest: close: %v", err)
 		}
+		hs.Close()
 	})
 	ak, sk := emu.Credentials()
 	return &Server{Server: emu, URL: hs.URL, AccessKeyID: ak, SecretAccessKey: sk}
