@@ -147,10 +147,10 @@ func (c *Client) invoke(ctx context.Context, index int, req *Request) Result {
 	for {
 		res.Attempts++
 		err := c.attempt(ctx, p, &res)
+		res.Err = err
 		if err == nil {
 			break
 		}
-		res.Err = err
 		wait, ok := c.retry.next(err, p.invocationType, res.Attempts, c.now().Sub(start))
 		if !ok || ctx.Err() != nil {
 			break

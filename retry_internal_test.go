@@ -1,0 +1,72 @@
+package lambdafan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestClassifyRetry(t *testing.T) {
+	tests := []struct {
+		err  error
+		typ  InvocationType
+		want Retry
+	}{
+		{&InvokeError{StatusCode: 429, Type: "TooManyRequestsException"}, RequestResponse, RetrySafe},
+		{&InvokeError{StatusCode: 502, Type: "EC2ThrottledException"}, RequestResponse, RetrySafe},
+		{&InvokeError{StatusCode: 409, Type: "ResourceConflictException"}, RequestResponse, RetrySafe},
+		{&InvokeError{StatusCode: 502, Type: "KMSAccessDeniedException"}, RequestResponse, RetryUnsafe},
+		{&InvokeError{StatusCode: 500, Type: "ServiceException"}, RequestResponse, RetryUnsafe},
+		{&InvokeError{StatusCode: 500, Type: "ServiceException"}, Event, RetryUnsafe},
+		{&InvokeError{StatusCode: 500, Type: "ServiceException"}, DryRun, RetrySafe},
+		{&InvokeError{StatusCode: 503, Type: "UnknownError"}, RequestResponse, RetryUnsafe},
+		{&InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}, RequestResponse, NoRetry},
+		{&InvokeError{StatusCode: 403, Type: "InvalidSignatureException"}, RequestResponse, NoRetry},
+		{&FunctionError{Kind: "Unhandled"}, RequestResponse, NoRetry},
+		{&TransportError{Sent: false, Err: errors.New("refused")}, RequestResponse, RetrySafe},
+		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, RequestResponse, RetryUnsafe},
+		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, DryRun, RetrySafe},
+		{&TransportError{Sent: true, Err: context.Canceled}, RequestResponse, NoRetry},
+		{fmt.Errorf("%w: expired", ErrCredentials), RequestResponse, NoRetry},
+		{&RequestError{Field: "payload"}, RequestResponse, NoRetry},
+	}
+	for _, tt := range tests {
+		if got := ClassifyRetry(tt.err, tt.typ); got != tt.want {
+			t.Errorf("ClassifyRetry(%v, %s) = %v, want %v", tt.err, tt.typ, got, tt.want)
+		}
+	}
+}
+
+func TestRetryPolicy_Next(t *testing.T) {
+	p := retryPolicy{maxAttempts: 5, base: 100 * time.Millisecond, max: time.Second}
+	throttle := &InvokeError{StatusCode: 429}
+	for attempt := 1; attempt < 5; attempt++ {
+		for range 50 {
+			wait, ok := p.next(throttle, RequestResponse, attempt, 0)
+			ceiling := min(time.Second, 100*time.Millisecond<<(attempt-1))
+			if !ok || wait < 0 || wait > ceiling {
+				t.Fatalf("attempt %d: wait %v ok %v, want within [0, %v]", attempt, wait, ok, ceiling)
+			}
+		}
+	}
+	if _, ok := p.next(throttle, RequestResponse, 5, 0); ok {
+		t.Error("retried past maxAttempts")
+	}
+	withRetryAfter := &InvokeError{StatusCode: 429, RetryAfter: 3 * time.Second}
+	if wait, ok := p.next(withRetryAfter, RequestResponse, 1, 0); !ok || wait != 3*time.Second {
+		t.Errorf("Retry-After: wait %v ok %v, want 3s", wait, ok)
+	}
+	p.maxTime = 2 * time.Second
+	if _, ok := p.next(withRetryAfter, RequestResponse, 1, 0); ok {
+		t.Error("retried although the wait ends past maxTime")
+	}
+	if _, ok := p.next(&InvokeError{StatusCode: 500}, RequestResponse, 1, 0); ok {
+		t.Error("retried an unsafe failure without opting in")
+	}
+	p.unsafe = true
+	if _, ok := p.next(&InvokeError{StatusCode: 500}, RequestResponse, 1, 0); !ok {
+		t.Error("did not retry an unsafe failure after opting in")
+	}
+}
