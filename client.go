@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
 // Client invokes Lambda functions. It is safe for concurrent use; create one
@@ -55,10 +56,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
 		awsCfg = &loaded
-		if cfg.EndpointURL == "" && loaded.BaseEndpoint != nil {
-			cfg.EndpointURL = *loaded.BaseEndpoint
-		}
 	}
+	applySDKEndpointSettings(*awsCfg, &cfg)
 	c := &Client{
 		region:         cfg.Region,
 		credentials:    cfg.Credentials,
@@ -177,5 +176,24 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// applySDKEndpointSettings fills in the endpoint settings the AWS config
+// carries for Lambda, resolved exactly as the SDK's own Lambda client
+// resolves them: AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL, a profile's
+// services section or endpoint_url (unless ignore_configured_endpoints),
+// BaseEndpoint, and the FIPS and dual-stack switches. Explicit Config
+// fields win.
+func applySDKEndpointSettings(awsCfg aws.Config, cfg *Config) {
+	opts := lambda.NewFromConfig(awsCfg).Options()
+	if cfg.EndpointURL == "" && opts.BaseEndpoint != nil {
+		cfg.EndpointURL = *opts.BaseEndpoint
+	}
+	if opts.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled {
+		cfg.UseFIPS = true
+	}
+	if opts.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled {
+		cfg.UseDualStack = true
 	}
 }

@@ -49,17 +49,21 @@ type Config struct {
 
 	// EndpointURL overrides the endpoint host for every region, e.g.
 	// "http://127.0.0.1:9001" for a local emulator. Requests are still
-	// signed for their own region. Empty means the Lambda endpoint rules,
-	// or AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL when the AWS config
-	// was loaded by New.
+	// signed for their own region. Empty means what the AWS config sets
+	// for Lambda, as the SDK's Lambda client reads it
+	// (AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL, the profile's
+	// endpoint_url or services section, aws.Config.BaseEndpoint), or else
+	// the Lambda endpoint rules.
 	EndpointURL string
 	// AllowInsecureEndpoint permits a plain-http EndpointURL whose host is
 	// not a loopback address. Without it such a URL is a configuration
 	// error: requests would cross the network unencrypted.
 	AllowInsecureEndpoint bool
-	// UseFIPS selects FIPS endpoints (lambda-fips.REGION…).
+	// UseFIPS selects FIPS endpoints (lambda-fips.REGION…). It is also
+	// turned on by the AWS config (AWS_USE_FIPS_ENDPOINT, use_fips_endpoint).
 	UseFIPS bool
-	// UseDualStack selects dual-stack (IPv4 and IPv6) endpoints.
+	// UseDualStack selects dual-stack (IPv4 and IPv6) endpoints. It is also
+	// turned on by the AWS config (AWS_USE_DUALSTACK_ENDPOINT).
 	UseDualStack bool
 
 	// Concurrency is the maximum number of invocations in flight. 0 means

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"time"
 )
 
@@ -82,6 +83,10 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return NoRetry // the host does not exist: retrying cannot help
+		}
 		if !te.Sent {
 			return RetrySafe
 		}

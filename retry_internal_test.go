@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 )
@@ -26,6 +27,8 @@ func TestClassifyRetry(t *testing.T) {
 		{&InvokeError{StatusCode: 403, Type: "InvalidSignatureException"}, RequestResponse, NoRetry},
 		{&FunctionError{Kind: "Unhandled"}, RequestResponse, NoRetry},
 		{&TransportError{Sent: false, Err: errors.New("refused")}, RequestResponse, RetrySafe},
+		{&TransportError{Sent: false, Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, RequestResponse, NoRetry},
+		{&TransportError{Sent: false, Err: &net.DNSError{Err: "timeout", IsTimeout: true}}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, RequestResponse, RetryUnsafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, DryRun, RetrySafe},
 		{&TransportError{Sent: true, Err: context.Canceled}, RequestResponse, NoRetry},

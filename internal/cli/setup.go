@@ -109,9 +109,6 @@ func loadAWSConfig(ctx context.Context, opts *invokeOptions, cfg *lambdafan.Conf
 		return usagef("cannot load the AWS configuration: %v", err)
 	}
 	cfg.AWS = &awsCfg
-	if cfg.EndpointURL == "" && awsCfg.BaseEndpoint != nil {
-		cfg.EndpointURL = *awsCfg.BaseEndpoint
-	}
 	if cmp.Or(opts.region, awsCfg.Region) == "" {
 		return usagef("no default region: pass --region, set AWS_REGION, or set region in your AWS profile (requests may also name their own region)")
 	}
