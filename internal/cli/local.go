@@ -59,17 +59,21 @@ func (l *localEmulator) functionList() string {
 	return strings.Join(l.emu.Functions(), ", ")
 }
 
-// close stops the HTTP server, gives queued events a short grace period,
-// and stops the emulator.
+// close gives queued Event invocations a short grace period, stops the
+// emulator, then closes the HTTP server. The run is over by then, so no
+// request is in flight; closing (rather than a graceful shutdown) also
+// drops connections the client opened but never used, which a graceful
+// shutdown would wait seconds for.
 func (l *localEmulator) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), localShutdownGrace)
 	defer cancel()
-	err := l.srv.Shutdown(ctx)
+	var err error
+	if shutdownErr := l.emu.Shutdown(ctx); shutdownErr != nil && !errors.Is(shutdownErr, context.DeadlineExceeded) {
+		err = shutdownErr
+	}
+	err = errors.Join(err, l.srv.Close())
 	if serveErr := <-l.serveErr; !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
-	}
-	if shutdownErr := l.emu.Shutdown(ctx); shutdownErr != nil && !errors.Is(shutdownErr, context.DeadlineExceeded) {
-		err = errors.Join(err, shutdownErr)
 	}
 	return err
 }
