@@ -31,7 +31,13 @@ const localShutdownGrace = 2 * time.Second
 // startLocal starts the emulator with the built-in functions, or with the
 // functions defined in functionsFile when it is not empty.
 func startLocal(functionsFile string) (*localEmulator, error) {
-	cfg := emulator.Config{Functions: emulator.BuiltinFunctions()}
+	cfg := emulator.Config{
+		Functions: emulator.BuiltinFunctions(),
+		// A run ends when its last answer arrives; failed Event
+		// invocations are retried as in Lambda, but within the run's
+		// shutdown grace instead of one and two minutes later.
+		EventRetryDelays: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond},
+	}
 	if functionsFile != "" {
 		return nil, usagef("--functions is not supported yet")
 	}
