@@ -1,0 +1,81 @@
+package lambdafan_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/emulator"
+)
+
+// The original snippet's example: a synchronous invocation in one region,
+// an asynchronous one in another, and a DryRun in the default region, with
+// every result back in input order. Here the requests go to a local
+// emulator; against AWS, leave Config.AWS nil to use the SDK's default
+// credential chain, and drop EndpointURL.
+func ExampleClient_InvokeAll() {
+	emu, _ := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	defer emu.Close()
+	ak, sk := emu.Credentials()
+
+	ctx := context.Background()
+	client, err := lambdafan.New(ctx, lambdafan.Config{
+		AWS:         &aws.Config{Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
+		Region:      "us-east-1", // the default region
+		EndpointURL: srv.URL,
+		Concurrency: 100,
+	})
+	if err != nil {
+		panic(err)
+	}
+	results := client.InvokeAll(ctx, []lambdafan.Request{
+		{FunctionName: "echo", Payload: map[string]string{"key": "value"}, Region: "us-west-2"},
+		{FunctionName: "echo", Payload: map[string]int{"n": 1}, InvocationType: lambdafan.Event, Region: "eu-west-1"},
+		{FunctionName: "echo", InvocationType: lambdafan.DryRun},
+	})
+	for _, r := range results {
+		fmt.Println(r.Index, r.Region, r.InvocationType, r.StatusCode, string(r.Payload), r.Err)
+	}
+	// Output:
+	// 0 us-west-2 RequestResponse 200 {"key":"value"} <nil>
+	// 1 eu-west-1 Event 202  <nil>
+	// 2 us-east-1 DryRun 204  <nil>
+}
+
+// Stream takes requests lazily and yields results as they complete, so a
+// run over millions of requests needs memory for the requests in flight
+// only.
+func ExampleClient_Stream() {
+	emu, _ := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	defer emu.Close()
+	ak, sk := emu.Credentials()
+
+	ctx := context.Background()
+	client, _ := lambdafan.New(ctx, lambdafan.Config{
+		AWS:         &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
+		EndpointURL: srv.URL,
+	})
+	requests := func(yield func(lambdafan.Request) bool) {
+		for i := range 1000 {
+			if !yield(lambdafan.Request{FunctionName: "echo", Payload: map[string]int{"i": i}}) {
+				return
+			}
+		}
+	}
+	ok := 0
+	for r := range client.Stream(ctx, requests) {
+		if r.OK() {
+			ok++
+		}
+	}
+	fmt.Println(ok, "succeeded")
+	// Output: 1000 succeeded
+}
