@@ -1,0 +1,28 @@
+//go:build !unix
+
+package emulator
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+)
+
+// startInOwnGroup does nothing where process groups do not exist.
+func startInOwnGroup(cmd *exec.Cmd) {}
+
+// terminateGroup stops p; without SIGTERM this is a kill.
+func terminateGroup(p *os.Process) error { return killGroup(p) }
+
+// killGroup kills p (its own children are not reached on this system).
+func killGroup(p *os.Process) error {
+	if err := p.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+// readNonblocking is not available here; output is read by blocking reads.
+func readNonblocking(fd uintptr, p []byte) (int, bool, error) {
+	return 0, false, errors.ErrUnsupported
+}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package emulator
+
+// peakMemory would measure a process's peak memory; only Linux has it.
+type peakMemory struct{}
+
+func openPeakMemory(pid int) *peakMemory { return nil }
+func (m *peakMemory) megabytes() int     { return 0 }
+func (m *peakMemory) close()             {}
