@@ -42,8 +42,8 @@ type call struct {
 	region   string           // "": emulatortest.Region
 	at       time.Time        // zero: now
 
-	// tamper changes the request after it was signed.
-	tamper func(*http.Request)
+	// prepare changes the request before it is signed, tamper after.
+	prepare, tamper func(*http.Request)
 }
 
 // invokePath is the Invoke API path of a function, the name escaped as one
@@ -65,6 +65,9 @@ func (c call) request(t testing.TB, srv *emulatortest.Server) *http.Request {
 	}
 	for k, v := range c.header {
 		req.Header.Set(k, v)
+	}
+	if c.prepare != nil {
+		c.prepare(req)
 	}
 	if !c.unsigned {
 		creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.SecretAccessKey}

@@ -72,13 +72,9 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 // the returned request still carries the request ID to answer with.
 func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	req := invokeRequest{requestID: newRequestID()}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxSyncPayloadBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return req, errSyncTooLarge()
-	case err != nil:
-		return req, errInvalidRequestContent("Could not read request body: " + err.Error())
+	body, aerr := readBody(r)
+	if aerr != nil {
+		return req, aerr
 	}
 
 	region := DefaultRegion
@@ -94,7 +90,10 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	if err != nil {
 		return req, errInvalidParameter("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: %s", name, err)
 	}
-	qualifier := r.URL.Query().Get("Qualifier")
+	var qualifier string
+	if r.URL.RawQuery != "" { // most calls have none; parsing allocates
+		qualifier = r.URL.Query().Get("Qualifier")
+	}
 	if parsed.Qualifier != "" {
 		if qualifier != "" && qualifier != parsed.Qualifier {
 			return req, errInvalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
@@ -154,6 +153,31 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	}
 	req.payload = body
 	return req, nil
+}
+
+// readBody reads the payload, at most MaxSyncPayloadBytes. A body whose
+// length is declared within the limit is read into a buffer of exactly
+// that size (io.ReadAll would grow one from 512 bytes).
+func readBody(r *http.Request) ([]byte, *apiError) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > 0 && r.ContentLength <= MaxSyncPayloadBytes {
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, errInvalidRequestContent("Could not read request body: " + err.Error())
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxSyncPayloadBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, errSyncTooLarge()
+	case err != nil:
+		return nil, errInvalidRequestContent("Could not read request body: " + err.Error())
+	}
+	return body, nil
 }
 
 // writeSuccess answers an invocation Lambda accepted: 200 with the
