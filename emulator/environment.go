@@ -47,8 +47,7 @@ type environment struct {
 	current      *Invocation // fetched by the runtime, not answered yet
 	initDone     bool
 	initDuration time.Duration
-	initError    []byte // body posted to /init/error
-	extensions   int
+	initError    []byte         // body posted to /init/error
 	closing      bool           // no new Runtime API requests are served
 	handlers     sync.WaitGroup // Runtime API requests being served
 }

@@ -190,9 +190,6 @@ func (e *environment) registerExtension(w http.ResponseWriter, r *http.Request) 
 		runtimeError(w, http.StatusBadRequest, "InvalidRequest", "missing header "+hdrExtensionName)
 		return
 	}
-	e.mu.Lock()
-	e.extensions++
-	e.mu.Unlock()
 	body, _ := json.Marshal(struct {
 		FunctionName    string `json:"functionName"`
 		FunctionVersion string `json:"functionVersion"`
