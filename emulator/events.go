@@ -111,6 +111,11 @@ func (q *eventQueue) dispatch() {
 func (q *eventQueue) finished(ev queuedEvent, out Output) {
 	ev.attempt++
 	retries := ev.attempt - 1
+	if ev.req.cancelled { // the server stopped it: neither failed nor retried
+		q.s.stats.eventsDropped.Add(1)
+		q.done()
+		return
+	}
 	if !out.Error {
 		q.s.stats.eventsSucceeded.Add(1)
 		q.done()

@@ -149,6 +149,23 @@ func TestServer_Close(t *testing.T) {
 		}
 	})
 
+	t.Run("fails a running synchronous call with a ServiceException", func(t *testing.T) {
+		b := newBlocker(1)
+		srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{{Name: "f", Handler: b}}})
+		result := burst(t, newClient(srv), "f", 1)
+		<-b.started
+		if err := srv.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var se *types.ServiceException
+		if err := (<-result).err; !errors.As(err, &se) {
+			t.Fatalf("got %v, want ServiceException", err)
+		}
+		if st := srv.Stats(); st.FunctionErrors != 0 || st.Errors != 1 || st.Executions != 1 {
+			t.Errorf("stats %+v; want the cancelled call counted as an error answer, not a function error", st)
+		}
+	})
+
 	t.Run("drops pending retries", func(t *testing.T) {
 		h := &failFirst{n: 99}
 		srv := emulatortest.New(t, emulator.Config{

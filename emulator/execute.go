@@ -83,10 +83,13 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 		out = Output{Error: true, InitDuration: out.InitDuration, MaxMemoryUsedMB: out.MaxMemoryUsedMB,
 			Payload: ErrorDocument("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", req.requestID, fn.def.Timeout.Seconds()))}
 	case ctx.Err() != nil:
+		// The server is closing. The caller answers a synchronous call
+		// with a ServiceException; the log shows why.
+		req.cancelled = true
 		out = Output{Error: true, Payload: ErrorDocument("Runtime.Cancelled", fmt.Sprintf("RequestId: %s Error: the emulator stopped before the invocation finished", req.requestID))}
 	}
 	cancel()
-	if out.Error {
+	if out.Error && !req.cancelled {
 		s.stats.functionErrors.Add(1)
 	}
 	if out.InitDuration > 0 {

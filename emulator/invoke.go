@@ -21,6 +21,8 @@ type invokeRequest struct {
 	logTail        bool
 	payload        []byte
 	clientContext  []byte
+	// cancelled reports that the server stopped the execution.
+	cancelled bool
 }
 
 // handleInvoke serves POST /2015-03-31/functions/{name}/invocations.
@@ -54,6 +56,15 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		var logs []byte
 		out, logs = s.execute(&req, req.logTail)
 		release()
+		if req.cancelled {
+			// Close or an expired Shutdown stopped the function: the
+			// service failed, not the function, and it may have had
+			// effects, which is what a ServiceException tells a client.
+			aerr := errServiceException()
+			s.countError(aerr)
+			aerr.write(w, req.requestID)
+			return
+		}
 		if req.logTail {
 			tail = logs[max(0, len(logs)-logTailBytes):]
 		}
