@@ -163,6 +163,24 @@ func errEventTooLarge(size int) *apiError {
 	return e
 }
 
+// errValidation is AWS's front-end answer to a parameter outside the API
+// model's constraints, e.g. "1 validation error detected: Value 'dry_run'
+// at 'invocationType' failed to satisfy constraint: Member must satisfy
+// enum value set: [DryRun, RequestResponse, Event]" (ex-aws/ex_aws#442;
+// for functionName: gabehollombe-aws/step-functions-workshop#27).
+func errValidation(value, member, constraint string) *apiError {
+	return frontEndError(http.StatusBadRequest, "ValidationException",
+		"1 validation error detected: Value '"+value+"' at '"+member+"' failed to satisfy constraint: "+constraint)
+}
+
+// The FunctionName and Qualifier patterns of the Lambda API model, as
+// validation errors quote them.
+const (
+	functionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?))(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?`
+	qualifierPattern    = `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`
+	maxFunctionNameLen  = 256
+)
+
 func errInvalidParameter(format string, args ...any) *apiError {
 	return userError(http.StatusBadRequest, "InvalidParameterValueException", format, args...)
 }

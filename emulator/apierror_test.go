@@ -126,8 +126,23 @@ func TestInvoke_Wire(t *testing.T) {
 			name:   "invalid log type",
 			call:   call{function: "echo", header: map[string]string{"X-Amz-Log-Type": "All"}},
 			status: 400,
-			header: headers{"X-Amzn-Errortype": "InvalidParameterValueException"},
-			body:   anyValue,
+			header: headers{"X-Amzn-Errortype": "ValidationException"},
+			body:   `{"message":"1 validation error detected: Value 'All' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]"}`,
+		},
+		{
+			// The 177-byte body of ex-aws/ex_aws#442, byte for byte.
+			name:   "invalid invocation type",
+			call:   call{function: "echo", header: map[string]string{"X-Amz-Invocation-Type": "dry_run"}},
+			status: 400,
+			header: headers{"X-Amzn-Errortype": "ValidationException", "Content-Length": "177"},
+			body:   `{"message":"1 validation error detected: Value 'dry_run' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [DryRun, RequestResponse, Event]"}`,
+		},
+		{
+			name:   "function name too long",
+			call:   call{function: strings.Repeat("f", 257)},
+			status: 400,
+			header: headers{"X-Amzn-Errortype": "ValidationException"},
+			body:   `{"message":"1 validation error detected: Value '` + strings.Repeat("f", 257) + `' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 256"}`,
 		},
 		{
 			name:   "synchronous payload too large",

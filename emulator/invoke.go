@@ -96,15 +96,44 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 		}
 	}
 
+	// Parameters outside the API model's constraints are rejected by
+	// AWS's front end before Lambda looks at the function: 400
+	// ValidationException, body {"message": "1 validation error detected:
+	// …"} (ex-aws/ex_aws#442 captures one in full, for invocationType).
 	name := r.PathValue("name")
 	parsed, err := fnname.Parse(name)
-	if err != nil {
-		return req, errInvalidParameter("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: %s", name, err)
+	switch {
+	case len(name) > maxFunctionNameLen:
+		return req, errValidation(name, "functionName", "Member must have length less than or equal to 256")
+	case err != nil:
+		return req, errValidation(name, "functionName", "Member must satisfy regular expression pattern: "+functionNamePattern)
 	}
 	var qualifier string
 	if r.URL.RawQuery != "" { // most calls have none; parsing allocates
 		qualifier = r.URL.Query().Get("Qualifier")
+		if r.URL.Query().Has("Qualifier") && fnname.CheckQualifier(qualifier) != nil {
+			return req, errValidation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "+qualifierPattern)
+		}
 	}
+	req.invocationType = r.Header.Get("X-Amz-Invocation-Type")
+	switch req.invocationType {
+	case "":
+		req.invocationType = "RequestResponse"
+	case "RequestResponse", "Event", "DryRun":
+	default:
+		// The enum in the order Lambda lists it (ex-aws/ex_aws#442).
+		return req, errValidation(req.invocationType, "invocationType", "Member must satisfy enum value set: [DryRun, RequestResponse, Event]")
+	}
+	switch lt := r.Header.Get("X-Amz-Log-Type"); lt {
+	case "", "None":
+	case "Tail":
+		req.logTail = req.invocationType == "RequestResponse"
+	default:
+		// No capture found; the order mirrors invocationType's, which
+		// lists the model's enum backwards.
+		return req, errValidation(lt, "logType", "Member must satisfy enum value set: [Tail, None]")
+	}
+
 	if parsed.Qualifier != "" {
 		if qualifier != "" && qualifier != parsed.Qualifier {
 			return req, errInvalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
@@ -125,21 +154,6 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	req.fn, req.version = fn, version
 	req.invokedARN = s.functionARN(region, parsed.Function, qualifier)
 
-	req.invocationType = r.Header.Get("X-Amz-Invocation-Type")
-	switch req.invocationType {
-	case "":
-		req.invocationType = "RequestResponse"
-	case "RequestResponse", "Event", "DryRun":
-	default:
-		return req, errInvalidParameter("1 validation error detected: Value '%s' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]", req.invocationType)
-	}
-	switch lt := r.Header.Get("X-Amz-Log-Type"); lt {
-	case "", "None":
-	case "Tail":
-		req.logTail = req.invocationType == "RequestResponse"
-	default:
-		return req, errInvalidParameter("1 validation error detected: Value '%s' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]", lt)
-	}
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		// Lambda answers InvalidRequestContentException, not
 		// InvalidParameterValueException, with this message (boto/boto3#2153).

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"iter"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdafan/lambdafan"
+)
+
+// The in-process client variants. Each one invokes the function "bench" n
+// times, c at a time, with the same payload, and returns how many calls
+// failed (an error, or a response that is not the payload echoed back).
+var variants = map[string]func(ctx context.Context, j job) (failed int64, err error){
+	"lambdafan":   runLambdafan,
+	"sdk-default": func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, false) },
+	"sdk-tuned":   func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, true) },
+	"raw":         runRaw,
+}
+
+// job is one client run.
+type job struct {
+	url     string
+	n, c    int
+	payload []byte
+}
+
+const (
+	benchRegion   = "us-east-1"
+	benchFunction = "bench"
+	benchKeyID    = "AKIAIOSFODNN7EXAMPLE"
+	benchSecret   = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+// runLambdafan streams the requests through the library's Client, which
+// loads the AWS configuration (and so AWS_CA_BUNDLE) itself.
+func runLambdafan(ctx context.Context, j job) (int64, error) {
+	c, err := lambdafan.New(ctx, lambdafan.Config{
+		Region:      benchRegion,
+		EndpointURL: j.url,
+		Concurrency: j.c,
+		Credentials: credentials.NewStaticCredentialsProvider(benchKeyID, benchSecret, ""),
+	})
+	if err != nil {
+		return 0, err
+	}
+	reqs := func(yield func(lambdafan.Request) bool) {
+		for range j.n {
+			if !yield(lambdafan.Request{FunctionName: benchFunction, Payload: j.payload}) {
+				return
+			}
+		}
+	}
+	var failed int64
+	for r := range c.Stream(ctx, iter.Seq[lambdafan.Request](reqs)) {
+		if r.Err != nil || !bytes.Equal(r.Payload, j.payload) {
+			failed++
+		}
+	}
+	return failed, nil
+}
+
+// runSDK calls the AWS SDK's Lambda client from c goroutines: with the
+// SDK's default configuration, or tuned for fan-out (idle pool sized to
+// the concurrency, client-side retry quota disabled).
+func runSDK(ctx context.Context, j job, tuned bool) (int64, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(benchRegion),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(benchKeyID, benchSecret, "")),
+	}
+	if tuned {
+		hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = j.c
+		})
+		opts = append(opts,
+			config.WithHTTPClient(hc),
+			config.WithRetryer(func() aws.Retryer {
+				return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+			}))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return 0, err
+	}
+	client := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(j.url) })
+	in := &lambda.InvokeInput{FunctionName: aws.String(benchFunction), Payload: j.payload}
+	return fanOut(j.n, j.c, func() bool {
+		out, err := client.Invoke(ctx, in)
+		return err == nil && bytes.Equal(out.Payload, j.payload)
+	}), nil
+}
+
+// runRaw is the ceiling: unsigned POSTs over a net/http Transport with an
+// idle pool sized to the concurrency, reading each body into a reused
+// buffer.
+func runRaw(ctx context.Context, j job) (int64, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = j.c
+	if path := os.Getenv("AWS_CA_BUNDLE"); path != "" {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return 0, fmt.Errorf("no certificates in %s", path)
+		}
+		t.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	client := &http.Client{Transport: t}
+	url := j.url + "/2015-03-31/functions/" + benchFunction + "/invocations"
+	var bufs sync.Pool
+	return fanOut(j.n, j.c, func() bool {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j.payload))
+		if err != nil {
+			return false
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		buf, _ := bufs.Get().(*bytes.Buffer)
+		if buf == nil {
+			buf = new(bytes.Buffer)
+		}
+		buf.Reset()
+		_, err = buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		ok := err == nil && resp.StatusCode == http.StatusOK && bytes.Equal(buf.Bytes(), j.payload)
+		bufs.Put(buf)
+		return ok
+	}), nil
+}
+
+// fanOut makes n calls from c goroutines and returns how many failed.
+func fanOut(n, c int, call func() bool) int64 {
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range c {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				if !call() {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return failed.Load()
+}
