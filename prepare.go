@@ -15,6 +15,7 @@ import (
 // body and its hash, the headers' values — is computed once here.
 type prepared struct {
 	region         string
+	function       string   // the function's own name: what Lambda throttles by
 	url            *url.URL // copied per attempt: signing rewrites RawQuery
 	host           string
 	body           []byte
@@ -38,7 +39,7 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	if !req.LogType.Valid() {
 		return nil, invalid("log_type", "%q is not one of None, Tail", req.LogType)
 	}
-	p := &prepared{invocationType: req.InvocationType.orDefault(), logType: req.LogType}
+	p := &prepared{function: fn.Function, invocationType: req.InvocationType.orDefault(), logType: req.LogType}
 
 	qualifier := req.Qualifier
 	if qualifier != "" {
