@@ -117,12 +117,16 @@ func BenchmarkServer_Loopback(b *testing.B) {
 // Signing happens once, outside the loop; the server's clock is frozen at
 // the signing time.
 func BenchmarkServer_ServeHTTP(b *testing.B) {
-	for _, noAuth := range []bool{false, true} {
-		name := "signed"
-		if noAuth {
-			name = "noauth"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name         string
+		noAuth, tail bool
+	}{
+		{name: "signed"},
+		{name: "noauth", noAuth: true},
+		{name: "noauth/tail", noAuth: true, tail: true}, // with the framed log, LogType Tail
+	} {
+		noAuth := tc.noAuth
+		b.Run(tc.name, func(b *testing.B) {
 			at := time.Now()
 			emu, err := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions(), NoAuth: noAuth, Now: func() time.Time { return at }})
 			if err != nil {
@@ -130,6 +134,9 @@ func BenchmarkServer_ServeHTTP(b *testing.B) {
 			}
 			b.Cleanup(func() { _ = emu.Close() })
 			signed := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9001"+invokePath("echo"), bytes.NewReader(benchPayload))
+			if tc.tail {
+				signed.Header.Set("X-Amz-Log-Type", "Tail")
+			}
 			sum := sha256.Sum256(benchPayload)
 			creds := aws.Credentials{AccessKeyID: emulator.DefaultAccessKeyID, SecretAccessKey: emulator.DefaultSecretAccessKey}
 			if err := v4.NewSigner().SignHTTP(b.Context(), creds, signed, hex.EncodeToString(sum[:]), "lambda", emulatortest.Region, at); err != nil {

@@ -226,11 +226,11 @@ func (s *Server) writeSuccess(w http.ResponseWriter, req *invokeRequest, status 
 		w.WriteHeader(status)
 		return
 	case http.StatusNoContent:
-		h["X-Amz-Executed-Version"] = []string{req.version}
+		h["X-Amz-Executed-Version"] = versionHeader(req.version)
 		w.WriteHeader(status)
 		return
 	}
-	h["X-Amz-Executed-Version"] = []string{req.version}
+	h["X-Amz-Executed-Version"] = versionHeader(req.version)
 	h["Content-Type"] = contentTypeJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(out.Payload))}
 	if out.Error {
@@ -242,6 +242,18 @@ func (s *Server) writeSuccess(w http.ResponseWriter, req *invokeRequest, status 
 	w.WriteHeader(status)
 	_, _ = w.Write(out.Payload)
 }
+
+// versionHeader is the X-Amz-Executed-Version value of version, shared
+// for $LATEST.
+func versionHeader(version string) []string {
+	if version == latest {
+		return latestVersionHeader
+	}
+	return []string{version}
+}
+
+// latestVersionHeader is shared, never modified.
+var latestVersionHeader = []string{latest}
 
 // functionErrorUnhandled is the X-Amz-Function-Error of every function
 // error: today's runtimes report all errors as Unhandled (real answers in
