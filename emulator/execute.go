@@ -42,8 +42,8 @@ func (s *Server) acquire(ctx context.Context, fn *function) (release func(), err
 // output and, when wantLog is set or a FunctionLog is configured, its log
 // framed the way Lambda frames it (START, output, END, REPORT).
 func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
-	s.executions.Add(1)
-	defer s.executions.Done()
+	s.executions.add()
+	defer s.executions.done()
 	s.stats.executions.Add(1)
 	fn := req.fn
 	if s.execs != nil {

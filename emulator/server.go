@@ -38,7 +38,7 @@ type Server struct {
 	// disconnects does not stop its function) but not the server.
 	base       context.Context
 	stop       context.CancelFunc
-	executions sync.WaitGroup
+	executions activity // running executions
 	closeOnce  sync.Once
 	closers    []io.Closer // handlers that own resources (processes)
 	logMu      sync.Mutex  // serialises FunctionLog writes
@@ -141,7 +141,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	drained := make(chan struct{})
 	go func() {
 		s.events.drain()
-		s.executions.Wait()
+		s.executions.wait()
 		close(drained)
 	}()
 	var err error
@@ -161,7 +161,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.stop()
 		s.events.close()
-		s.executions.Wait()
+		s.executions.wait()
 		for _, c := range s.closers {
 			err = errors.Join(err, c.Close())
 		}
@@ -199,4 +199,46 @@ func partitionOf(region string) string {
 		return "aws-eusc"
 	}
 	return "aws"
+}
+
+// activity counts work in progress and lets callers wait until there is
+// none. Unlike a sync.WaitGroup, it may be added to while someone waits
+// (a request arriving during Shutdown or Close): a wait ends the first
+// moment the count is zero. It is safe for concurrent use; the zero value
+// is ready.
+type activity struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0; nil while n is 0
+}
+
+func (a *activity) add() {
+	a.mu.Lock()
+	a.n++
+	a.mu.Unlock()
+}
+
+func (a *activity) done() {
+	a.mu.Lock()
+	a.n--
+	if a.n == 0 && a.idle != nil {
+		close(a.idle)
+		a.idle = nil
+	}
+	a.mu.Unlock()
+}
+
+// wait returns once nothing is in progress.
+func (a *activity) wait() {
+	a.mu.Lock()
+	if a.n == 0 {
+		a.mu.Unlock()
+		return
+	}
+	if a.idle == nil {
+		a.idle = make(chan struct{})
+	}
+	idle := a.idle
+	a.mu.Unlock()
+	<-idle
 }
