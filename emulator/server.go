@@ -131,12 +131,12 @@ func (s *Server) Credentials() (accessKeyID, secretAccessKey string) {
 	return s.cfg.AccessKeyID, s.cfg.SecretAccessKey
 }
 
-// Shutdown stops taking Event invocations and waits until running
-// invocations and queued events have finished, or until ctx is done; it
-// then cancels whatever still runs (those invocations fail with a
-// ServiceException, queued events are dropped and counted in Stats) and
-// releases the handlers' execution environments. Stop the HTTP server
-// first so no new requests arrive.
+// Shutdown waits until running invocations and queued events (with their
+// pending retries) have finished, or until ctx is done; it then cancels
+// whatever still runs (those invocations fail with a ServiceException,
+// queued events are dropped and counted in Stats) and releases the
+// handlers' execution environments. It does not refuse new requests: stop
+// the HTTP server first, or events that keep arriving keep it waiting.
 func (s *Server) Shutdown(ctx context.Context) error {
 	drained := make(chan struct{})
 	go func() {
