@@ -27,6 +27,7 @@ type Client struct {
 	concurrency    int
 	attemptTimeout time.Duration
 	retry          retryPolicy
+	admission      *admission
 	log            *slog.Logger
 	now            func() time.Time
 	headers        headerValues
@@ -94,6 +95,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.attemptTimeout = DefaultAttemptTimeout
 	}
 	c.retry.setDefaults()
+	if cfg.MinConcurrency < 0 || cfg.MinConcurrency > c.concurrency {
+		return nil, fmt.Errorf("min concurrency %d is outside 1..%d (the concurrency)", cfg.MinConcurrency, c.concurrency)
+	}
+	if cfg.Rate < 0 {
+		return nil, fmt.Errorf("rate %v is negative", cfg.Rate)
+	}
+	c.admission = newAdmission(cfg.MinConcurrency, c.concurrency, cfg.Rate)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -121,62 +129,11 @@ func (c *Client) Region() string { return c.region }
 func (c *Client) Concurrency() int { return c.concurrency }
 
 // Invoke sends one request, retrying failures that certainly did not run
-// the function, and returns its result. Invoke does not apply the client's
-// concurrency limit: that governs InvokeAll and Stream.
+// the function, and returns its result. It waits for the client's rate cap
+// and adaptive limits like every invocation, but its concurrency is the
+// caller's: Config.Concurrency governs InvokeAll and Stream.
 func (c *Client) Invoke(ctx context.Context, req Request) Result {
-	return c.invoke(ctx, 0, &req)
-}
-
-// invoke runs one request to completion: validation, then attempts until
-// success or a failure that is final.
-func (c *Client) invoke(ctx context.Context, index int, req *Request) Result {
-	res := Result{
-		Index:          index,
-		ID:             req.ID,
-		FunctionName:   req.FunctionName,
-		InvocationType: req.InvocationType.orDefault(),
-	}
-	p, err := c.prepare(ctx, req)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	res.Region = p.region
-	start := c.now()
-	for {
-		res.Attempts++
-		err := c.attempt(ctx, p, &res)
-		res.Err = err
-		if err == nil {
-			break
-		}
-		wait, ok := c.retry.next(err, p.invocationType, res.Attempts, c.now().Sub(start))
-		if !ok || ctx.Err() != nil {
-			break
-		}
-		c.log.DebugContext(ctx, "retrying", "index", index, "function", req.FunctionName,
-			"attempt", res.Attempts, "wait", wait, "error", err)
-		if err := sleep(ctx, wait); err != nil {
-			break
-		}
-	}
-	res.Latency = c.now().Sub(start)
-	return res
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.invoke(ctx, nil, 0, &req)
 }
 
 // applySDKEndpointSettings fills in the endpoint settings the AWS config

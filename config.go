@@ -69,6 +69,14 @@ type Config struct {
 	// Concurrency is the maximum number of invocations in flight. 0 means
 	// DefaultConcurrency.
 	Concurrency int
+	// MinConcurrency is the floor of the adaptive limits: when Lambda
+	// throttles, lambdafan lowers the in-flight limit of the function (or
+	// of the region, for account-level throttles) towards it, then raises
+	// it again, up to Concurrency, as requests succeed. 0 means 1.
+	MinConcurrency int
+	// Rate caps the attempts started per second across the client. 0
+	// means no cap.
+	Rate float64
 
 	// AttemptTimeout bounds one HTTP attempt, from sending the request to
 	// reading the whole response. 0 means DefaultAttemptTimeout.

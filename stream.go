@@ -18,7 +18,11 @@ import (
 // once they have stopped. When ctx is done, Stream stops pulling requests,
 // yields a result (with the context's error, unless the attempt had already
 // finished) for each request it had pulled, and ends; requests seq had not
-// yet produced get no result.
+// yet produced get no result. Likewise, when Lambda refuses the credentials
+// (expired or unknown, after one refresh) or they cannot be obtained,
+// Stream stops pulling: the requests it had pulled get results wrapping
+// [ErrCredentials], and the rest none, so a caller can refresh the
+// credentials and go on where it stopped.
 func (c *Client) Stream(ctx context.Context, seq iter.Seq[Request]) iter.Seq[Result] {
 	return func(yield func(Result) bool) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -30,12 +34,13 @@ func (c *Client) Stream(ctx context.Context, seq iter.Seq[Request]) iter.Seq[Res
 		}
 		jobs := make(chan job)
 		results := make(chan Result, c.concurrency)
+		rn := &run{}
 
 		var workers sync.WaitGroup
 		for range c.concurrency {
 			workers.Go(func() {
 				for j := range jobs {
-					results <- c.invoke(ctx, j.index, &j.req)
+					results <- c.invoke(ctx, rn, j.index, &j.req)
 				}
 			})
 		}
@@ -44,10 +49,12 @@ func (c *Client) Stream(ctx context.Context, seq iter.Seq[Request]) iter.Seq[Res
 			defer close(jobs)
 			i := 0
 			for req := range seq {
-				select {
-				case jobs <- job{i, req}:
-					i++
-				case <-ctx.Done():
+				// A request pulled from seq always reaches a worker, which
+				// answers at once when the run is over, so that it gets
+				// its result; then no more are pulled.
+				jobs <- job{i, req}
+				i++
+				if ctx.Err() != nil || rn.stopped() != nil {
 					return
 				}
 			}

@@ -1,0 +1,190 @@
+package lambdafan_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/emulator"
+	"github.com/lambdafan/lambdafan/emulator/emulatortest"
+)
+
+func TestAdmission_AdaptsToReservedConcurrency(t *testing.T) {
+	five := 5
+	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{{
+		Name: "narrow", ReservedConcurrency: &five,
+		Handler: emulator.HandlerFunc(func(ctx context.Context, inv *emulator.Invocation) ([]byte, error) {
+			t := time.NewTimer(2 * time.Millisecond)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			return inv.Payload, nil
+		}),
+	}}})
+	c := newClient(t, srv, lambdafan.Config{Concurrency: 40, MaxAttempts: 100, BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	reqs := make([]lambdafan.Request, 400)
+	for i := range reqs {
+		reqs[i] = lambdafan.Request{FunctionName: "narrow", Payload: fmt.Appendf(nil, "%d", i)}
+	}
+	results := c.InvokeAll(t.Context(), reqs)
+	var attempts int
+	for i, r := range results {
+		if r.Err != nil {
+			t.Fatalf("results[%d]: %v after %d attempts", i, r.Err, r.Attempts)
+		}
+		attempts += r.Attempts
+	}
+	limits := c.Limits()
+	i := slices.IndexFunc(limits, func(l lambdafan.LimitStatus) bool { return l.Function == "narrow" })
+	if i < 0 {
+		t.Fatalf("no limit for the function: %+v", limits)
+	}
+	fn := limits[i]
+	if fn.Throttles == 0 || fn.Limit >= 40 || fn.InFlight != 0 {
+		t.Errorf("function limit %+v: want throttles seen, the limit lowered below 40, nothing in flight", fn)
+	}
+	if limits[0].Function != "" || limits[0].Throttles != 0 {
+		t.Errorf("region limit %+v: reserved-concurrency throttles are the function's, not the region's", limits[0])
+	}
+	t.Logf("400 invocations, %d attempts, function limit now %d after %d throttles", attempts, fn.Limit, fn.Throttles)
+}
+
+func TestAdmission_RateCap(t *testing.T) {
+	srv := builtins(t)
+	c := newClient(t, srv, lambdafan.Config{Concurrency: 8, Rate: 1000})
+	if _, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: &aws.Config{}, Rate: -1}); err == nil {
+		t.Error("a negative rate was accepted")
+	}
+	results := c.InvokeAll(t.Context(), make([]lambdafan.Request, 50))
+	for _, r := range results {
+		// The zero Request is invalid; the rate cap must not stand in
+		// the way of reporting that.
+		if r.Outcome() != lambdafan.OutcomeInvalid {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	ok := c.InvokeAll(t.Context(), slices.Repeat([]lambdafan.Request{{FunctionName: "echo"}}, 50))
+	for _, r := range ok {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+}
+
+// countingCredentials hands out static credentials and counts the calls.
+type countingCredentials struct{ n atomic.Int64 }
+
+func (c *countingCredentials) Retrieve(context.Context) (aws.Credentials, error) {
+	c.n.Add(1)
+	return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret", SessionToken: "token", CanExpire: true, Expires: time.Now().Add(time.Hour)}, nil
+}
+
+// expiredTokenServer answers 403 ExpiredTokenException, as Lambda does for
+// expired temporary credentials, to the calls that refuse returns true for,
+// and 200 otherwise.
+func expiredTokenServer(t *testing.T, refuse func(n int64) bool) *httptest.Server {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse(calls.Add(1) - 1) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Amzn-Errortype", "ExpiredTokenException")
+			w.Header().Set("X-Amzn-Requestid", "00000000-0000-4000-8000-000000000000")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"message":"The security token included in the request is expired"}`)
+			return
+		}
+		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+		w.Header().Set("X-Amzn-Requestid", "00000000-0000-4000-8000-000000000001")
+		fmt.Fprint(w, `{}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestCredentials_RefreshedOnceOnExpiry(t *testing.T) {
+	srv := expiredTokenServer(t, func(n int64) bool { return n == 0 })
+	creds := &countingCredentials{}
+	c, err := lambdafan.New(t.Context(), lambdafan.Config{
+		AWS: &aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(creds)}, EndpointURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Invoke(t.Context(), lambdafan.Request{FunctionName: "f"})
+	if r.Err != nil || r.Attempts != 2 || creds.n.Load() != 2 {
+		t.Errorf("result %+v; credentials fetched %d times, want 2", r, creds.n.Load())
+	}
+}
+
+func TestCredentials_ExpiredStopsTheRun(t *testing.T) {
+	srv := expiredTokenServer(t, func(n int64) bool { return n >= 10 })
+	creds := &countingCredentials{}
+	c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 2,
+		AWS: &aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(creds)}, EndpointURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pulled atomic.Int64
+	seq := func(yield func(lambdafan.Request) bool) {
+		for range 1000 {
+			pulled.Add(1)
+			if !yield(lambdafan.Request{FunctionName: "f"}) {
+				return
+			}
+		}
+	}
+	var ok, refused int
+	for r := range c.Stream(t.Context(), seq) {
+		switch {
+		case r.Err == nil:
+			ok++
+		case errors.Is(r.Err, lambdafan.ErrCredentials):
+			refused++
+		default:
+			t.Fatalf("unexpected result %+v", r)
+		}
+	}
+	if ok != 10 || refused == 0 || pulled.Load() > 20 || int64(ok+refused) != pulled.Load() {
+		t.Errorf("%d ok, %d refused, %d pulled: want 10 ok, the run stopped soon after, one result per pulled request", ok, refused, pulled.Load())
+	}
+}
+
+// failingCredentials cannot produce credentials, like an SSO profile whose
+// session has ended.
+type failingCredentials struct{}
+
+func (failingCredentials) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{}, errors.New("the SSO session has expired; run aws sso login")
+}
+
+func TestCredentials_UnobtainableStopsTheRun(t *testing.T) {
+	srv := builtins(t)
+	c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 1,
+		AWS: &aws.Config{Region: "us-east-1", Credentials: failingCredentials{}}, EndpointURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for r := range c.Stream(t.Context(), slices.Values(slices.Repeat([]lambdafan.Request{{FunctionName: "echo"}}, 100))) {
+		n++
+		if !errors.Is(r.Err, lambdafan.ErrCredentials) || r.Attempts > 1 {
+			t.Errorf("result %+v", r)
+		}
+	}
+	if n == 0 || n > 3 {
+		t.Errorf("%d results: the run should stop after the first credentials failure", n)
+	}
+	if srv.Stats().Requests != 0 {
+		t.Errorf("%d requests reached the endpoint without credentials", srv.Stats().Requests)
+	}
+}

@@ -1,0 +1,5 @@
+package limit
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }

@@ -1,0 +1,200 @@
+package limit
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeClock is a settable time source.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func newTestLimiter(minLimit, maxLimit int) (*Limiter, *fakeClock) {
+	l := New(minLimit, maxLimit)
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	l.now = clock.now
+	return l, clock
+}
+
+func TestLimiter_StartsAtMaxAndBlocksBeyondIt(t *testing.T) {
+	l, _ := newTestLimiter(1, 3)
+	for range 3 {
+		if err := l.Acquire(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acquired := make(chan error, 1)
+	go func() { acquired <- l.Acquire(t.Context()) }()
+	// The fourth Acquire cannot have succeeded: every slot is held.
+	waitFor(t, func() bool { return l.Status().Waiting == 1 })
+	select {
+	case err := <-acquired:
+		t.Fatalf("Acquire beyond the limit returned %v", err)
+	default:
+	}
+	l.Release(false, true)
+	if err := <-acquired; err != nil {
+		t.Fatal(err)
+	}
+	if st := l.Status(); st.InFlight != 3 || st.Waiting != 0 {
+		t.Errorf("status %+v", st)
+	}
+}
+
+func TestLimiter_ThrottlesDecreaseOncePerCooldown(t *testing.T) {
+	l, clock := newTestLimiter(2, 100)
+	for range 10 {
+		_ = l.Acquire(t.Context())
+	}
+	for range 5 { // a burst of throttles from requests in flight together
+		l.Release(true, false)
+	}
+	if got := l.Status().Limit; got != 70 {
+		t.Errorf("limit after one burst = %d, want 70", got)
+	}
+	for range 5 {
+		l.Release(false, false)
+	}
+	clock.t = clock.t.Add(DefaultCooldown)
+	_ = l.Acquire(t.Context())
+	l.Release(true, false)
+	if got := l.Status().Limit; got != 49 {
+		t.Errorf("limit after a second burst = %d, want 49", got)
+	}
+	for range 20 {
+		clock.t = clock.t.Add(DefaultCooldown)
+		_ = l.Acquire(t.Context())
+		l.Release(true, false)
+	}
+	if st := l.Status(); st.Limit != 2 || st.Throttles != 26 {
+		t.Errorf("status after many throttles %+v, want limit at the minimum 2 and 26 throttles", st)
+	}
+}
+
+func TestLimiter_SuccessesGrowBackToMax(t *testing.T) {
+	l, clock := newTestLimiter(1, 10)
+	for range 10 {
+		clock.t = clock.t.Add(DefaultCooldown)
+		_ = l.Acquire(t.Context())
+		l.Release(true, false)
+	}
+	if got := l.Status().Limit; got != 1 {
+		t.Fatalf("limit = %d, want 1", got)
+	}
+	successes := 0
+	for l.Status().Limit < 10 {
+		_ = l.Acquire(t.Context())
+		l.Release(false, true)
+		successes++
+		if successes > 1000 {
+			t.Fatal("limit does not grow back")
+		}
+	}
+	// Additive increase: about one per round of `limit` successes, so
+	// 1+2+…+9 = 45 successes to climb from 1 to 10.
+	if successes < 40 || successes > 60 {
+		t.Errorf("%d successes to grow from 1 to 10, want about 45", successes)
+	}
+	_ = l.Acquire(t.Context())
+	l.Release(false, true)
+	if got := l.Status().Limit; got != 10 {
+		t.Errorf("limit grew past the maximum: %d", got)
+	}
+}
+
+func TestLimiter_NeitherOutcomeLeavesLimit(t *testing.T) {
+	l, _ := newTestLimiter(1, 5)
+	_ = l.Acquire(t.Context())
+	l.Release(false, false)
+	if st := l.Status(); st.Limit != 5 || st.InFlight != 0 {
+		t.Errorf("status %+v", st)
+	}
+}
+
+func TestLimiter_CancelledAcquireLeavesNoTrace(t *testing.T) {
+	l, _ := newTestLimiter(1, 1)
+	_ = l.Acquire(t.Context())
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- l.Acquire(ctx) }()
+	waitFor(t, func() bool { return l.Status().Waiting == 1 })
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Acquire = %v, want context.Canceled", err)
+	}
+	l.Release(false, true)
+	if st := l.Status(); st.InFlight != 0 || st.Waiting != 0 {
+		t.Errorf("status %+v, want nothing held or waiting", st)
+	}
+	if err := l.Acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLimiter_FIFO(t *testing.T) {
+	l, _ := newTestLimiter(1, 1)
+	_ = l.Acquire(t.Context())
+	order := make(chan int, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		waitFor(t, func() bool { return l.Status().Waiting == i })
+		wg.Go(func() {
+			_ = l.Acquire(t.Context())
+			order <- i
+			l.Release(false, true)
+		})
+	}
+	waitFor(t, func() bool { return l.Status().Waiting == 3 })
+	l.Release(false, true)
+	wg.Wait()
+	for want := range 3 {
+		if got := <-order; got != want {
+			t.Fatalf("waiter %d went %dth", got, want)
+		}
+	}
+}
+
+func TestLimiter_NeverExceedsLimitUnderLoad(t *testing.T) {
+	l := New(1, 8)
+	var inFlight, peak atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			for j := range 200 {
+				if err := l.Acquire(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+				n := inFlight.Add(1)
+				if lim := int64(l.Status().Limit); n > 8 || n > lim+8 {
+					t.Errorf("%d in flight over limit %d", n, lim)
+				}
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				inFlight.Add(-1)
+				l.Release((i+j)%17 == 0, (i+j)%17 != 0)
+			}
+		})
+	}
+	wg.Wait()
+	if st := l.Status(); st.InFlight != 0 || st.Waiting != 0 || peak.Load() > 8 {
+		t.Errorf("status %+v, peak %d", st, peak.Load())
+	}
+}
+
+// waitFor polls cond until it holds: it synchronises with goroutines
+// blocking inside the limiter, whose state is only visible through Status.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		runtimeGosched()
+	}
+}
