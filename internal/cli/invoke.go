@@ -17,6 +17,7 @@ import (
 type invokeOptions struct {
 	input       string
 	output      string
+	resume      string
 	summaryJSON string
 	ordered     bool
 	quiet       bool
@@ -34,11 +35,13 @@ type invokeOptions struct {
 	dualStack     bool
 	allowInsecure bool
 
-	concurrency int
-	timeout     time.Duration
-	maxTime     time.Duration
-	maxAttempts int
-	retryUnsafe bool
+	concurrency    int
+	minConcurrency int
+	rate           float64
+	timeout        time.Duration
+	maxTime        time.Duration
+	maxAttempts    int
+	retryUnsafe    bool
 
 	local     bool
 	functions string
@@ -54,6 +57,7 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	}
 	fs.StringVar(&o.output, "o", "", "write results to `FILE` instead of standard output")
 	fs.StringVar(&o.output, "output", "", "same as -o")
+	fs.StringVar(&o.resume, "resume", "", "finish an interrupted run: skip the requests with a final result in `FILE` and append the others' results to it")
 	fs.StringVar(&o.summaryJSON, "summary-json", "", "also write the run summary as JSON to `FILE`")
 	fs.BoolVar(&o.ordered, "ordered", false, "write results in input order (default: as they complete)")
 	fs.BoolVar(&o.quiet, "q", false, "print no progress and no summary")
@@ -74,6 +78,8 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 
 	fs.IntVar(&o.concurrency, "concurrency", lambdafan.DefaultConcurrency, "maximum invocations in flight")
 	fs.IntVar(&o.concurrency, "c", lambdafan.DefaultConcurrency, "same as --concurrency")
+	fs.IntVar(&o.minConcurrency, "min-concurrency", 1, "the lowest the in-flight limit goes when Lambda throttles")
+	fs.Float64Var(&o.rate, "rate", 0, "start at most `N` invocations per second (0: no cap)")
 	fs.DurationVar(&o.timeout, "timeout", lambdafan.DefaultAttemptTimeout, "maximum time of one HTTP attempt")
 	fs.DurationVar(&o.maxTime, "max-time", 0, "maximum time of one invocation across retries (0: no limit)")
 	fs.IntVar(&o.maxAttempts, "max-attempts", lambdafan.DefaultMaxAttempts, "maximum HTTP attempts per invocation (1: no retries)")
@@ -105,6 +111,12 @@ func (o *invokeOptions) validate() error {
 		return usagef("--concurrency must be at least 1, got %d", o.concurrency)
 	case o.timeout <= 0:
 		return usagef("--timeout must be positive, got %v", o.timeout)
+	case o.minConcurrency < 1 || o.minConcurrency > o.concurrency:
+		return usagef("--min-concurrency must be between 1 and --concurrency (%d), got %d", o.concurrency, o.minConcurrency)
+	case o.rate < 0:
+		return usagef("--rate must not be negative, got %v", o.rate)
+	case o.resume != "" && o.output != "" && o.output != o.resume:
+		return usagef("--resume appends to its file; drop -o or give it the same file")
 	case o.maxTime < 0:
 		return usagef("--max-time must not be negative, got %v", o.maxTime)
 	case o.maxAttempts < 1:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -65,11 +66,16 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 		}
 	})
 	reqs, sources := env.requests(intake, queue, out, summary)
+	var credentialsErr error
 	for r := range env.client.Stream(inFlight, reqs) {
 		src := sources.take(r.Index)
 		summary.Add(&r, jsonl.Outcome(&r))
 		out.write(src.seq, jsonl.Record{Line: src.line, Result: &r})
+		if credentialsErr == nil && errors.Is(r.Err, lambdafan.ErrCredentials) {
+			credentialsErr = r.Err
+		}
 	}
+	stopIntake() // the stream may have stopped early; the reader must too
 	close(watchDone)
 	watcher.Wait()
 	if !interrupted || env.inputFile != nil {
@@ -101,6 +107,9 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 	report := summary.Report(time.Now())
 	if !env.opts.quiet {
 		report.WriteText(env.stdio.Err)
+		if env.resume != nil {
+			fmt.Fprintf(env.stdio.Err, "%d requests skipped: already finished in %s\n", env.resume.skipped, env.opts.resume)
+		}
 	}
 	if env.opts.summaryJSON != "" {
 		if err := writeSummaryFile(env.opts.summaryJSON, &report); err != nil {
@@ -109,8 +118,11 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 		}
 	}
 	switch {
+	case credentialsErr != nil:
+		fmt.Fprintf(env.stdio.Err, "lambdafan: stopped: %v\nRefresh the credentials (e.g. aws sso login), then %s\n", credentialsErr, env.resumeHint())
+		return ExitFailed
 	case interrupted:
-		fmt.Fprintln(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was invoked")
+		fmt.Fprintf(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was invoked; %s\n", env.resumeHint())
 		return ExitInterrupted
 	case status != ExitOK:
 		return status
@@ -162,6 +174,11 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 			if !ok || !out.waitTurn(intake, it.Seq) {
 				return
 			}
+			if env.resume != nil && env.resume.done(&it) {
+				env.resume.skipped++
+				out.skip(it.Seq)
+				continue
+			}
 			if it.Err != nil {
 				r := lambdafan.Result{Index: -1, Err: it.Err}
 				summary.Add(&r, lambdafan.OutcomeInvalid)
@@ -190,7 +207,7 @@ func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *pr
 			return nil
 		}
 	}
-	m := progress.NewMeter(env.stdio.Err, summary, start, 250*time.Millisecond, nil)
+	m := progress.NewMeter(env.stdio.Err, summary, start, 250*time.Millisecond, env.limitStatus)
 	if env.inputFile != nil {
 		m.CountLines(env.opts.input)
 	}
@@ -211,4 +228,31 @@ func writeSummaryFile(path string, r *progress.Report) error {
 		return fmt.Errorf("cannot write summary: %w", err)
 	}
 	return nil
+}
+
+// resumeHint says how to finish a run that stopped early.
+func (env *invokeEnv) resumeHint() string {
+	out := env.opts.resume
+	if out == "" {
+		out = env.opts.output
+	}
+	if out == "" || out == "-" {
+		return "to be able to finish a run, write its results to a file (-o FILE) and rerun with --resume FILE"
+	}
+	return fmt.Sprintf("finish the run with: lambdafan invoke --resume %s [same flags] %s", out, env.opts.input)
+}
+
+// limitStatus renders the adaptive limits for the progress line: the
+// lowest current limit and the throttles so far.
+func (env *invokeEnv) limitStatus() string {
+	limits := env.client.Limits()
+	if len(limits) == 0 {
+		return ""
+	}
+	lowest, throttles := limits[0].Limit, int64(0)
+	for _, l := range limits {
+		lowest = min(lowest, l.Limit)
+		throttles += l.Throttles
+	}
+	return fmt.Sprintf("limit %d  throttled %d", lowest, throttles)
 }

@@ -26,7 +26,8 @@ type invokeEnv struct {
 	input      io.Reader
 	inputFile  *os.File // nil for standard input
 	output     io.Writer
-	outputFile *os.File // nil for standard output
+	outputFile *os.File     // nil for standard output
+	resume     *resumeState // nil unless --resume
 	closers    []func() error
 }
 
@@ -48,7 +49,20 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 		env.input, env.inputFile = f, f
 		env.closers = append(env.closers, f.Close)
 	}
-	if opts.output != "" && opts.output != "-" {
+	switch {
+	case opts.resume != "":
+		if env.resume, err = loadResume(opts.resume); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(opts.resume, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, usagef("cannot write output: %v", err)
+		}
+		env.output, env.outputFile = f, f
+		if !opts.quiet {
+			fmt.Fprintf(stdio.Err, "lambdafan: %s\n", env.resume.describe(opts.resume))
+		}
+	case opts.output != "" && opts.output != "-":
 		f, err := os.Create(opts.output)
 		if err != nil {
 			return nil, usagef("cannot write output: %v", err)
@@ -63,6 +77,8 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 		UseDualStack:          opts.dualStack,
 		AllowInsecureEndpoint: opts.allowInsecure,
 		Concurrency:           opts.concurrency,
+		MinConcurrency:        opts.minConcurrency,
+		Rate:                  opts.rate,
 		AttemptTimeout:        opts.timeout,
 		MaxTime:               opts.maxTime,
 		MaxAttempts:           opts.maxAttempts,

@@ -79,6 +79,27 @@ func (rw *resultWriter) write(seq int, rec jsonl.Record) {
 	}
 	rw.scratch = jsonl.AppendRecord(rw.scratch[:0], rec)
 	rw.emit(rw.scratch)
+	rw.advanceLocked()
+}
+
+// skip marks seq as having no record in this run (a resumed request that
+// was already finished), so that ordered output can move past it.
+func (rw *resultWriter) skip(seq int) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if !rw.ordered {
+		return
+	}
+	if seq != rw.next {
+		rw.pending[seq] = nil
+		return
+	}
+	rw.advanceLocked()
+}
+
+// advanceLocked moves past the record just written, then writes every
+// waiting record that is now in turn.
+func (rw *resultWriter) advanceLocked() {
 	rw.next++
 	for {
 		b, ok := rw.pending[rw.next]

@@ -139,6 +139,10 @@ func appendError(b []byte, err error) []byte {
 	case errors.As(err, &fe):
 		b = appendString(b, KindFunction)
 		b = appendStringField(b, "type", fe.ErrorType)
+	case errors.Is(err, lambdafan.ErrCredentials):
+		// Before InvokeError: a refused credential is an InvokeError
+		// (403) wrapped in ErrCredentials, and nothing was invoked.
+		b = appendString(b, KindCredentials)
 	case errors.As(err, &ie):
 		b = appendString(b, KindInvoke)
 		b = appendStringField(b, "type", ie.Type)
@@ -146,13 +150,15 @@ func appendError(b []byte, err error) []byte {
 		b = strconv.AppendInt(b, int64(ie.StatusCode), 10)
 		b = appendStringField(b, "reason", ie.Reason)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &te):
+		// "sent" says whether the request may have reached Lambda before
+		// the run was cancelled: such a request may have run.
 		b = appendString(b, KindCancelled)
+		b = append(b, `,"sent":`...)
+		b = strconv.AppendBool(b, errors.As(err, &te) && te.Sent)
 	case errors.As(err, &te):
 		b = appendString(b, KindTransport)
 		b = append(b, `,"sent":`...)
 		b = strconv.AppendBool(b, te.Sent)
-	case errors.Is(err, lambdafan.ErrCredentials):
-		b = appendString(b, KindCredentials)
 	default:
 		b = appendString(b, KindOther)
 	}

@@ -1,7 +1,9 @@
 package jsonl
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,22 @@ func TestAppendString(t *testing.T) {
 		if got != want {
 			t.Errorf("appendString(%q) decodes to %q", s, got)
 		}
+	}
+}
+
+func TestAppendRecord_CredentialsAndCancelled(t *testing.T) {
+	refused := fmt.Errorf("%w: %w", lambdafan.ErrCredentials, &lambdafan.InvokeError{StatusCode: 403, Type: "ExpiredTokenException"})
+	m := decodeRecord(t, AppendRecord(nil, Record{Line: 1, Result: &lambdafan.Result{Err: refused}}))
+	if e := m["error"].(map[string]any); e["kind"] != KindCredentials {
+		t.Errorf("refused credentials: %v", m)
+	}
+	inFlight := &lambdafan.TransportError{Sent: true, Err: context.Canceled}
+	m = decodeRecord(t, AppendRecord(nil, Record{Line: 1, Result: &lambdafan.Result{Err: inFlight, Attempts: 1}}))
+	if e := m["error"].(map[string]any); e["kind"] != KindCancelled || e["sent"] != true {
+		t.Errorf("cancelled in flight: %v", m)
+	}
+	m = decodeRecord(t, AppendRecord(nil, Record{Line: 1, Result: &lambdafan.Result{Err: context.Canceled}}))
+	if e := m["error"].(map[string]any); e["kind"] != KindCancelled || e["sent"] != false {
+		t.Errorf("cancelled before sending: %v", m)
 	}
 }
