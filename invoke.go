@@ -33,76 +33,110 @@ func (r *run) stopped() error {
 	return nil
 }
 
-// invoke runs one request to completion: validation, then attempts, each
-// admitted by the rate cap and adaptive limits, until success or a failure
-// that is final. rn is nil for a lone Invoke.
+// call is one request's progress through its attempts.
+type call struct {
+	req       Request
+	p         *prepared // nil until the first step
+	res       Result
+	start     time.Time
+	refreshed bool // the credentials were refreshed once already
+}
+
+func newCall(index int, req Request) *call {
+	return &call{
+		req: req,
+		res: Result{
+			Index:          index,
+			ID:             req.ID,
+			FunctionName:   req.FunctionName,
+			InvocationType: req.InvocationType.orDefault(),
+		},
+	}
+}
+
+// invoke runs one request to completion, waiting between attempts. rn is
+// nil for a lone Invoke.
 func (c *Client) invoke(ctx context.Context, rn *run, index int, req *Request) Result {
-	res := Result{
-		Index:          index,
-		ID:             req.ID,
-		FunctionName:   req.FunctionName,
-		InvocationType: req.InvocationType.orDefault(),
-	}
-	p, err := c.prepare(ctx, req)
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	res.Region = p.region
-	start := c.now()
-	refreshed := false
+	cl := newCall(index, *req)
 	for {
-		if err := rn.stopped(); err != nil {
-			res.Err = err
-			break
+		wait, done := c.step(ctx, rn, cl)
+		if done {
+			return cl.res
 		}
-		if err := ctx.Err(); err != nil {
-			res.Err = err
-			break
+		if err := sleep(ctx, wait); err != nil {
+			cl.res.Latency = c.now().Sub(cl.start)
+			return cl.res // the last attempt's error stands
 		}
-		done, err := c.admission.admit(ctx, p)
+	}
+}
+
+// step advances cl by one attempt: on its first step it validates and
+// prepares the request; then it waits for admission (the rate cap and the
+// adaptive limits) and makes an attempt. It reports whether cl is finished
+// (its Result is final) or else how long to wait before the next step.
+func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duration, done bool) {
+	res := &cl.res
+	if cl.p == nil {
+		p, err := c.prepare(ctx, &cl.req)
 		if err != nil {
 			res.Err = err
-			break
+			return 0, true
 		}
-		res.Attempts++
-		err = c.attempt(ctx, p, &res)
-		done(err)
-		res.Err = err
-		if err == nil {
-			break
-		}
-		if credentialsRefused(err) {
-			// Temporary credentials may have expired since they were
-			// cached: fetch fresh ones once before giving up on them.
-			if !refreshed && c.invalidateCredentials() {
-				refreshed = true
-				continue
-			}
-			res.Err = fmt.Errorf("%w: %w", ErrCredentials, err)
-			if rn != nil {
-				rn.stop(fmt.Errorf("%w: the run stopped because %v", ErrCredentials, err))
-			}
-			break
-		}
-		if errors.Is(err, ErrCredentials) {
-			if rn != nil {
-				rn.stop(err)
-			}
-			break
-		}
-		wait, ok := c.retry.next(err, p.invocationType, res.Attempts, c.now().Sub(start))
-		if !ok || ctx.Err() != nil {
-			break
-		}
-		c.log.DebugContext(ctx, "retrying", "index", index, "function", req.FunctionName,
-			"attempt", res.Attempts, "wait", wait, "error", err)
-		if err := sleep(ctx, wait); err != nil {
-			break
-		}
+		cl.p, cl.start = p, c.now()
+		res.Region = p.region
 	}
-	res.Latency = c.now().Sub(start)
-	return res
+	defer func() {
+		if done {
+			res.Latency = c.now().Sub(cl.start)
+		}
+	}()
+	if err := rn.stopped(); err != nil {
+		res.Err = err
+		return 0, true
+	}
+	if err := ctx.Err(); err != nil {
+		if res.Err == nil || res.Attempts == 0 {
+			res.Err = err
+		}
+		return 0, true
+	}
+	admitted, err := c.admission.admit(ctx, cl.p)
+	if err != nil {
+		res.Err = err
+		return 0, true
+	}
+	res.Attempts++
+	err = c.attempt(ctx, cl.p, res)
+	admitted(err)
+	res.Err = err
+	switch {
+	case err == nil:
+		return 0, true
+	case credentialsRefused(err):
+		// Temporary credentials may have expired since they were cached:
+		// fetch fresh ones once before giving up on them.
+		if !cl.refreshed && c.invalidateCredentials() {
+			cl.refreshed = true
+			return 0, false
+		}
+		res.Err = fmt.Errorf("%w: %w", ErrCredentials, err)
+		if rn != nil {
+			rn.stop(fmt.Errorf("%w: the run stopped because %v", ErrCredentials, err))
+		}
+		return 0, true
+	case errors.Is(err, ErrCredentials):
+		if rn != nil {
+			rn.stop(err)
+		}
+		return 0, true
+	}
+	wait, ok := c.retry.next(err, cl.p.invocationType, res.Attempts, c.now().Sub(cl.start))
+	if !ok || ctx.Err() != nil {
+		return 0, true
+	}
+	c.log.DebugContext(ctx, "retrying", "index", res.Index, "function", cl.req.FunctionName,
+		"attempt", res.Attempts, "wait", wait, "error", err)
+	return wait, false
 }
 
 // credentialsRefused reports a 403 that says the credentials themselves

@@ -3,6 +3,7 @@ package lambdafan_test
 import (
 	"errors"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -136,5 +137,23 @@ func TestRetry_ConnectionRefusedIsRetried(t *testing.T) {
 	var te *lambdafan.TransportError
 	if !errors.As(r.Err, &te) || te.Sent || r.Attempts != 3 {
 		t.Fatalf("result %+v err %v", r, r.Err)
+	}
+}
+
+func TestStream_WaitingRetryHoldsNoWorker(t *testing.T) {
+	// One worker. The first request is throttled with Retry-After: 1 s;
+	// while it waits, the second request must go through.
+	srv := faulty(t, firstN(1, emulator.FaultThrottleRetryAfter))
+	c := newClient(t, srv, lambdafan.Config{Concurrency: 1})
+	reqs := []lambdafan.Request{{ID: "throttled", FunctionName: "echo"}, {ID: "next", FunctionName: "echo"}}
+	var order []string
+	for r := range c.Stream(t.Context(), slices.Values(reqs)) {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.ID, r.Err)
+		}
+		order = append(order, r.ID)
+	}
+	if !slices.Equal(order, []string{"next", "throttled"}) {
+		t.Errorf("completion order %v: the throttled request's wait blocked the worker", order)
 	}
 }
