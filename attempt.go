@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Header names of the Invoke API.
@@ -46,11 +48,48 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 		return fmt.Errorf("%w: %w", ErrCredentials, err)
 	}
 
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, "", bytes.NewReader(p.body))
+	// The trace tells whether the request was wholly written (did it
+	// reach Lambda?) and whether it has a connection (a dial started for it
+	// and still waiting is then dropped: see pacedDialer).
+	st := new(attemptTrace)
+	st.trace.WroteRequest = func(httptrace.WroteRequestInfo) { st.wrote.Store(true) }
+	st.trace.GotConn = func(httptrace.GotConnInfo) { st.gotConn.Store(true) }
+	ctx = httptrace.WithClientTrace(withConnWaiter(ctx, &st.connWaiter), &st.trace)
+	req, err := c.newRequest(ctx, p, creds)
 	if err != nil {
 		return err
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &TransportError{Sent: st.wrote.Load(), Err: unwrapURLError(err)}
+	}
+	body, err := readBody(resp)
+	resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	res.RequestID = resp.Header.Get(headerRequestID)
+	if err != nil {
+		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", err)}
+	}
+	return decodeResponse(resp, body, res)
+}
+
+// attemptTrace is what one attempt learns from net/http's client trace, in
+// one allocation.
+type attemptTrace struct {
+	trace httptrace.ClientTrace
+	wrote atomic.Bool
+	connWaiter
+}
+
+// newRequest builds the signed HTTP request of one attempt.
+func (c *Client) newRequest(ctx context.Context, p *prepared, creds aws.Credentials) (*http.Request, error) {
+	// A *bytes.Reader body matters: net/http knows it is in memory and
+	// writes headers and body in one syscall (any other reader type gets
+	// its headers flushed first: two writes per request).
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(p.body))
+	if err != nil {
+		return nil, err
 	}
 	u := *p.url
 	req.URL = &u
@@ -65,21 +104,9 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 		h[headerClientContext] = []string{p.clientContext}
 	}
 	if err := c.signer.SignHTTP(ctx, creds, req, p.payloadHash, "lambda", p.region, c.now()); err != nil {
-		return fmt.Errorf("sign request: %w", err)
+		return nil, fmt.Errorf("sign request: %w", err)
 	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return &TransportError{Sent: wrote.Load(), Err: unwrapURLError(err)}
-	}
-	body, err := readBody(resp)
-	resp.Body.Close()
-	res.StatusCode = resp.StatusCode
-	res.RequestID = resp.Header.Get(headerRequestID)
-	if err != nil {
-		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", err)}
-	}
-	return decodeResponse(resp, body, res)
+	return req, nil
 }
 
 // headerValues holds pre-built header value slices shared by every request

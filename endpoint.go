@@ -29,6 +29,7 @@ type endpointResolver struct {
 	fips      bool
 	dualStack bool
 	cache     sync.Map // region → *endpoint
+	routes    routeCache
 }
 
 func newEndpointResolver(override string, fips, dualStack bool) *endpointResolver {

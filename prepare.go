@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"github.com/lambdafan/lambdafan/internal/fnname"
 	"net/url"
+	"sync"
+	"sync/atomic"
 )
 
 // prepared is a validated request, ready to be signed and sent any number
@@ -28,10 +30,22 @@ type prepared struct {
 // prepare validates req and builds its prepared form. Its errors are
 // *RequestError values naming the offending field, except for endpoint
 // resolution failures.
+//
+// Fan-outs send many requests to few functions, so everything that
+// depends only on the function name, qualifier and region — parsing and
+// checking them, the endpoint, the escaped URL — is cached per client
+// (see routeCache); per request there remains the payload, hashed once for
+// all attempts. The checks run in the same order with or without the
+// cache, so a request with several problems reports the same one.
 func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
-	fn, err := fnname.Parse(req.FunctionName)
-	if err != nil {
-		return nil, &RequestError{Field: "function_name", Err: err}
+	key := routeKey{functionName: req.FunctionName, qualifier: req.Qualifier, region: req.Region}
+	rt, cached := c.endpoints.routes.load(key)
+	var fn fnname.Name
+	if !cached {
+		var err error
+		if fn, err = fnname.Parse(req.FunctionName); err != nil {
+			return nil, &RequestError{Field: "function_name", Err: err}
+		}
 	}
 	if !req.InvocationType.Valid() {
 		return nil, invalid("invocation_type", "%q is not one of RequestResponse, Event, DryRun", req.InvocationType)
@@ -39,36 +53,15 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	if !req.LogType.Valid() {
 		return nil, invalid("log_type", "%q is not one of None, Tail", req.LogType)
 	}
-	p := &prepared{function: fn.Function, invocationType: req.InvocationType.orDefault(), logType: req.LogType}
-
-	qualifier := req.Qualifier
-	if qualifier != "" {
-		if err := fnname.CheckQualifier(qualifier); err != nil {
-			return nil, &RequestError{Field: "qualifier", Err: err}
+	p := &prepared{invocationType: req.InvocationType.orDefault(), logType: req.LogType}
+	var qualifier string
+	if cached {
+		p.region = rt.region
+	} else {
+		var err error
+		if qualifier, p.region, err = c.checkRoute(fn, req); err != nil {
+			return nil, err
 		}
-		if fn.Qualifier != "" && fn.Qualifier != qualifier {
-			return nil, invalid("qualifier", "%q contradicts the qualifier %q in function_name %q", qualifier, fn.Qualifier, req.FunctionName)
-		}
-		if fn.Qualifier == qualifier {
-			qualifier = "" // already in the path; sending it twice adds nothing
-		}
-	}
-
-	switch {
-	case req.Region != "":
-		if err := fnname.CheckRegion(req.Region); err != nil {
-			return nil, &RequestError{Field: "region", Err: err}
-		}
-		if fn.Region != "" && fn.Region != req.Region {
-			return nil, invalid("region", "%q contradicts the region %q of function ARN %q (Lambda cannot invoke across regions)", req.Region, fn.Region, req.FunctionName)
-		}
-		p.region = req.Region
-	case fn.Region != "":
-		p.region = fn.Region
-	case c.region != "":
-		p.region = c.region
-	default:
-		return nil, invalid("region", "no region: set the request's region, use a function ARN, or configure a default region (--region, AWS_REGION or the profile's region)")
 	}
 
 	body, err := encodeJSONValue("payload", req.Payload)
@@ -100,11 +93,94 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 		}
 	}
 
-	ep, err := c.endpoints.resolve(ctx, p.region)
-	if err != nil {
-		return nil, fmt.Errorf("region %s: %w", p.region, err)
+	if !cached {
+		ep, err := c.endpoints.resolve(ctx, p.region)
+		if err != nil {
+			return nil, fmt.Errorf("region %s: %w", p.region, err)
+		}
+		rt = &route{
+			region:   p.region,
+			function: fn.Function,
+			host:     ep.host,
+			url:      ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), qualifier),
+		}
+		c.endpoints.routes.store(key, rt)
 	}
-	p.host = ep.host
-	p.url = ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), qualifier)
+	p.function, p.host, p.url = rt.function, rt.host, rt.url
 	return p, nil
+}
+
+// checkRoute checks req's qualifier and region against its parsed function
+// name and returns the qualifier to send in the query string ("" when the
+// name already carries it) and the region to invoke in.
+func (c *Client) checkRoute(fn fnname.Name, req *Request) (qualifier, region string, err error) {
+	qualifier = req.Qualifier
+	if qualifier != "" {
+		if err := fnname.CheckQualifier(qualifier); err != nil {
+			return "", "", &RequestError{Field: "qualifier", Err: err}
+		}
+		if fn.Qualifier != "" && fn.Qualifier != qualifier {
+			return "", "", invalid("qualifier", "%q contradicts the qualifier %q in function_name %q", qualifier, fn.Qualifier, req.FunctionName)
+		}
+		if fn.Qualifier == qualifier {
+			qualifier = "" // already in the path; sending it twice adds nothing
+		}
+	}
+
+	switch {
+	case req.Region != "":
+		if err := fnname.CheckRegion(req.Region); err != nil {
+			return "", "", &RequestError{Field: "region", Err: err}
+		}
+		if fn.Region != "" && fn.Region != req.Region {
+			return "", "", invalid("region", "%q contradicts the region %q of function ARN %q (Lambda cannot invoke across regions)", req.Region, fn.Region, req.FunctionName)
+		}
+		return qualifier, req.Region, nil
+	case fn.Region != "":
+		return qualifier, fn.Region, nil
+	case c.region != "":
+		return qualifier, c.region, nil
+	}
+	return "", "", invalid("region", "no region: set the request's region, use a function ARN, or configure a default region (--region, AWS_REGION or the profile's region)")
+}
+
+// routeKey is what a route depends on besides the client's settings.
+type routeKey struct{ functionName, qualifier, region string }
+
+// route is the checked, resolved destination of a function name: what
+// every request to it shares.
+type route struct {
+	region   string
+	function string   // the function's own name: what Lambda throttles by
+	host     string   // the Host header
+	url      *url.URL // never modified: attempts copy it
+}
+
+// maxRoutes bounds routeCache: a run over more distinct function names
+// than this (rare: fan-outs target few functions) computes the rest per
+// request, as if uncached.
+const maxRoutes = 4096
+
+// routeCache remembers the routes of valid function names. It is safe for
+// concurrent use.
+type routeCache struct {
+	m sync.Map // routeKey → *route
+	n atomic.Int32
+}
+
+func (rc *routeCache) load(k routeKey) (*route, bool) {
+	v, ok := rc.m.Load(k)
+	if !ok {
+		return nil, false
+	}
+	return v.(*route), true
+}
+
+func (rc *routeCache) store(k routeKey, rt *route) {
+	if rc.n.Load() >= maxRoutes {
+		return
+	}
+	if _, loaded := rc.m.LoadOrStore(k, rt); !loaded {
+		rc.n.Add(1)
+	}
 }

@@ -20,6 +20,7 @@ type row struct {
 	bytes    float64 // allocated bytes per invoke; negative when unknown
 	rss      float64 // peak RSS, MB
 	conns    float64 // new connections per run
+	resumed  float64 // of which TLS resumptions
 	server   float64 // server CPU µs per invoke
 	proto    string
 	spread   float64 // (max − min) / median of the wall times
@@ -47,6 +48,7 @@ func summarize(s scenario, variant string, ms []measurement) row {
 	r.bytes = med(func(m measurement) float64 { return m.allocBytes / n })
 	r.rss = med(func(m measurement) float64 { return float64(m.rss) / 1e6 })
 	r.conns = med(func(m measurement) float64 { return float64(m.server.Conns) })
+	r.resumed = med(func(m measurement) float64 { return float64(m.server.Resumed) })
 	r.server = med(func(m measurement) float64 { return m.server.CPU / n })
 	lo, hi := ms[0].wall, ms[0].wall
 	var h1, h2 int64
@@ -104,8 +106,12 @@ func writeTable(w io.Writer, rows []row) {
 		if r.failed > 0 {
 			name += fmt.Sprintf(" (%d FAILED)", r.failed)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %.0f | %s | %.0f | %.1f | %.0f%% |\n",
-			s.name, name, wall, rate, xRate, r.cpu, xCPU, allocs, kb, r.rss, r.proto, r.conns, r.server, 100*r.spread)
+		conns := fmt.Sprintf("%.0f", r.conns)
+		if s.tls != "off" {
+			conns += fmt.Sprintf(" (%.0f resumed)", r.resumed)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %.0f | %s | %s | %.1f | %.0f%% |\n",
+			s.name, name, wall, rate, xRate, r.cpu, xCPU, allocs, kb, r.rss, r.proto, conns, r.server, 100*r.spread)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,7 +32,8 @@ type serverStats struct {
 	Requests int64   `json:"requests"`
 	HTTP1    int64   `json:"http1"`
 	HTTP2    int64   `json:"http2"`
-	Conns    int64   `json:"conns"` // new connections accepted
+	Conns    int64   `json:"conns"`   // new connections accepted
+	Resumed  int64   `json:"resumed"` // TLS handshakes that resumed a session
 	CPU      float64 `json:"cpu_us"`
 }
 
@@ -45,6 +47,7 @@ type fakeLambda struct {
 	requests atomic.Int64
 	http2    atomic.Int64
 	conns    atomic.Int64
+	resumed  atomic.Int64
 	nextID   atomic.Uint64
 	bufs     sync.Pool
 }
@@ -131,6 +134,12 @@ func serve(opts serverOptions, stdin io.Reader, stdout io.Writer) error {
 	if opts.tls != "off" {
 		scheme = "https"
 		srv.Protocols.SetHTTP2(opts.tls == "h2")
+		srv.TLSConfig = &tls.Config{VerifyConnection: func(cs tls.ConnectionState) error {
+			if cs.DidResume {
+				f.resumed.Add(1)
+			}
+			return nil
+		}}
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -150,12 +159,14 @@ func serve(opts serverOptions, stdin io.Reader, stdout io.Writer) error {
 			Requests: f.requests.Load(),
 			HTTP2:    f.http2.Load(),
 			Conns:    f.conns.Load(),
+			Resumed:  f.resumed.Load(),
 			CPU:      cpuMicros(),
 		}
 		d := serverStats{
 			Requests: now.Requests - last.Requests,
 			HTTP2:    now.HTTP2 - last.HTTP2,
 			Conns:    now.Conns - last.Conns,
+			Resumed:  now.Resumed - last.Resumed,
 			CPU:      now.CPU - last.CPU,
 		}
 		d.HTTP1 = d.Requests - d.HTTP2
