@@ -122,6 +122,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// CloseIdleConnections closes the connections the client keeps open for
+// reuse, as http.Client.CloseIdleConnections does. The client stays usable.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // Region returns the default region used for requests that name none.
 func (c *Client) Region() string { return c.region }
 

@@ -15,7 +15,7 @@ import (
 // At most Config.Concurrency attempts are in flight. A request waiting to
 // be retried (after a throttle, say, for as long as Lambda's Retry-After
 // asks) holds no worker, so other requests go on meanwhile. Requests are
-// pulled from seq lazily, at most twice the concurrency ahead of the
+// pulled from seq lazily, at most four times the concurrency ahead of the
 // results, and a consumer that stops reading holds the workers back, so
 // memory is bounded by the concurrency, not by the number of requests.
 //
@@ -72,7 +72,10 @@ type streamRun struct {
 }
 
 func newStreamRun(ctx context.Context, c *Client) *streamRun {
-	maxOutstanding := 2 * c.concurrency
+	// Calls waiting for a retry count as outstanding: room for four times
+	// the concurrency lets a second's Retry-After on a few percent of the
+	// calls leave the workers busy with others.
+	maxOutstanding := 4 * c.concurrency
 	return &streamRun{
 		c: c, ctx: ctx,
 		ready:   make(chan *call, maxOutstanding),
