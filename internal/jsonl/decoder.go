@@ -184,14 +184,17 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 		}
 		return it
 	}
-	var in inputLine
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return lineErr(describeJSONError(err))
-	}
-	if dec.More() {
-		return lineErr("", fmt.Errorf("more than one JSON value on the line"))
+	in, ok := fastDecodeLine(b)
+	if !ok {
+		// The general path, which also words every error.
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return lineErr(describeJSONError(err))
+		}
+		if dec.More() {
+			return lineErr("", fmt.Errorf("more than one JSON value on the line"))
+		}
 	}
 	req := lambdafan.Request{
 		Payload:        []byte(in.Payload),

@@ -1,9 +1,9 @@
 package jsonl
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"unicode/utf8"
@@ -86,7 +86,7 @@ func Outcome(r *lambdafan.Result) lambdafan.Outcome {
 
 func appendPayload(b, p []byte) []byte {
 	switch {
-	case json.Valid(p):
+	case validJSON(p):
 		b = append(b, `,"payload":`...)
 		return appendCompact(b, p)
 	case utf8.Valid(p):
@@ -101,21 +101,17 @@ func appendPayload(b, p []byte) []byte {
 }
 
 // appendCompact appends valid JSON p without its insignificant newlines, so
-// that the record stays on one line. Other whitespace is kept as is.
+// that the record stays on one line. Other whitespace is kept as is. In
+// valid JSON every newline byte is insignificant (strings cannot hold raw
+// control characters), so the newline-free runs are copied whole.
 func appendCompact(b, p []byte) []byte {
-	inString, escaped := false, false
-	for _, c := range p {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case !inString && (c == '\n' || c == '\r'):
-			continue
+	for len(p) > 0 {
+		i := bytes.IndexAny(p, "\r\n")
+		if i < 0 {
+			return append(b, p...)
 		}
-		b = append(b, c)
+		b = append(b, p[:i]...)
+		p = p[i+1:]
 	}
 	return b
 }

@@ -1,0 +1,59 @@
+package jsonl
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lambdafan/lambdafan"
+)
+
+// benchLine is a typical input line, as in the bench harness.
+const benchLine = `{"function_name":"bench","payload":{"data":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}`
+
+func benchmarkDecode(b *testing.B, line string) {
+	input := strings.Repeat(line+"\n", 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(input)))
+	for b.Loop() {
+		items, _ := Decode(strings.NewReader(input), Options{})
+		for it := range items {
+			if it.Err != nil {
+				b.Fatal(it.Err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/line")
+}
+
+// BenchmarkDecode parses request lines: the CLI's input side.
+func BenchmarkDecode(b *testing.B) { benchmarkDecode(b, benchLine) }
+
+// BenchmarkDecode_Large parses lines with a 256 KB payload.
+func BenchmarkDecode_Large(b *testing.B) {
+	benchmarkDecode(b, `{"function_name":"bench","payload":{"data":"`+strings.Repeat("x", 256<<10)+`"}}`)
+}
+
+func benchmarkAppendRecord(b *testing.B, payload []byte) {
+	r := &lambdafan.Result{
+		FunctionName: "bench", Region: "us-east-1", InvocationType: lambdafan.RequestResponse,
+		StatusCode: 200, Payload: payload, ExecutedVersion: "$LATEST",
+		RequestID: "00000000-0000-4000-8000-000000000001", Attempts: 1, Latency: 1234 * time.Microsecond,
+	}
+	var buf []byte
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		buf = AppendRecord(buf[:0], Record{Line: 17, Result: r})
+	}
+}
+
+// BenchmarkAppendRecord encodes a successful result: the CLI's output side.
+func BenchmarkAppendRecord(b *testing.B) {
+	benchmarkAppendRecord(b, []byte(`{"data":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`))
+}
+
+// BenchmarkAppendRecord_Large encodes a result with a 256 KB payload.
+func BenchmarkAppendRecord_Large(b *testing.B) {
+	benchmarkAppendRecord(b, []byte(`{"data":"`+strings.Repeat("x", 256<<10)+`"}`))
+}
