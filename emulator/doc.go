@@ -5,7 +5,7 @@
 // A [Server] implements POST /2015-03-31/functions/{name}/invocations with
 // the real API's wire format — status codes, X-Amz-Function-Error,
 // X-Amz-Executed-Version, x-amzn-RequestId, x-amzn-ErrorType and the
-// {"Type":…,"message":…} error bodies — so any AWS SDK or the AWS CLI can
+// error bodies real Lambda sends — so any AWS SDK or the AWS CLI can
 // be pointed at it with an endpoint URL. It verifies SigV4 signatures,
 // enforces reserved and account concurrency with real 429
 // TooManyRequestsException answers, runs Event invocations asynchronously

@@ -20,6 +20,7 @@ type localEmulator struct {
 	srv      *http.Server
 	serveErr chan error
 	url      string
+	cleanup  func() error // removes what loading the functions built
 
 	accessKeyID, secretAccessKey string
 }
@@ -31,27 +32,32 @@ const localShutdownGrace = 2 * time.Second
 // startLocal starts the emulator with the built-in functions, or with the
 // functions defined in functionsFile when it is not empty.
 func startLocal(functionsFile string) (*localEmulator, error) {
+	fns, accountConcurrency, cleanup, err := emulatorFunctions(functionsFile)
+	if err != nil {
+		return nil, err
+	}
 	cfg := emulator.Config{
-		Functions: emulator.BuiltinFunctions(),
+		Functions:          fns,
+		AccountConcurrency: accountConcurrency,
 		// A run ends when its last answer arrives; failed Event
 		// invocations are retried as in Lambda, but within the run's
 		// shutdown grace instead of one and two minutes later.
 		EventRetryDelays: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond},
 	}
-	if functionsFile != "" {
-		return nil, usagef("--functions is not supported yet")
-	}
 	emu, err := emulator.New(cfg)
 	if err != nil {
+		cleanup()
 		return nil, usagef("local emulator: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		emu.Close()
+		cleanup()
 		return nil, fmt.Errorf("local emulator: %w", err)
 	}
 	l := &localEmulator{
 		emu:      emu,
+		cleanup:  cleanup,
 		srv:      &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second},
 		serveErr: make(chan error, 1),
 		url:      "http://" + ln.Addr().String(),
@@ -81,5 +87,5 @@ func (l *localEmulator) close() error {
 	if serveErr := <-l.serveErr; !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, serveErr)
 	}
-	return err
+	return errors.Join(err, l.emu.Close(), l.cleanup())
 }

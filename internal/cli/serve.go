@@ -23,9 +23,11 @@ type serveOptions struct {
 	secretAccessKey    string
 	noAuth             bool
 	accountConcurrency int
-	logs               bool
-	grace              time.Duration
-	faults             emulator.Faults
+	// accountConcurrencySet: the flag was given, and wins over the file.
+	accountConcurrencySet bool
+	logs                  bool
+	grace                 time.Duration
+	faults                emulator.Faults
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
@@ -41,7 +43,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.accessKeyID, "access-key-id", emulator.DefaultAccessKeyID, "the access key ID requests must be signed with")
 	fs.StringVar(&o.secretAccessKey, "secret-access-key", emulator.DefaultSecretAccessKey, "the secret key requests must be signed with")
 	fs.BoolVar(&o.noAuth, "no-auth", false, "accept requests without checking their SigV4 signature")
-	fs.IntVar(&o.accountConcurrency, "account-concurrency", emulator.DefaultAccountConcurrency, "the account's concurrent executions quota")
+	fs.IntVar(&o.accountConcurrency, "account-concurrency", emulator.DefaultAccountConcurrency, "the account's concurrent executions quota (overrides the functions file's)")
 	fs.BoolVar(&o.logs, "logs", false, "print every invocation's log (START, output, END, REPORT) on standard error")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on interrupt, how long to let running invocations and queued events finish")
 	fs.Float64Var(&o.faults.Throttle, "fault-throttle", 0, "fraction of calls answered 429 TooManyRequestsException")
@@ -63,6 +65,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", fs.Args())
 	}
+	fs.Visit(func(f *flag.Flag) {
+		o.accountConcurrencySet = o.accountConcurrencySet || f.Name == "account-concurrency"
+	})
 	return o, nil
 }
 
@@ -72,8 +77,16 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 	if err != nil {
 		return err
 	}
+	fns, accountConcurrency, cleanup, err := emulatorFunctions(opts.functions)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if accountConcurrency != 0 && !opts.accountConcurrencySet {
+		opts.accountConcurrency = accountConcurrency
+	}
 	cfg := emulator.Config{
-		Functions:          emulator.BuiltinFunctions(),
+		Functions:          fns,
 		AccessKeyID:        opts.accessKeyID,
 		SecretAccessKey:    opts.secretAccessKey,
 		NoAuth:             opts.noAuth,
@@ -82,9 +95,6 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 	}
 	if opts.logs {
 		cfg.FunctionLog = stdio.Err
-	}
-	if opts.functions != "" {
-		return usagef("--functions is not supported yet")
 	}
 	emu, err := emulator.New(cfg)
 	if err != nil {
