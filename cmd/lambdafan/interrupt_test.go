@@ -118,8 +118,18 @@ func readRecords(t *testing.T, path string) map[int]map[string]any {
 }
 
 func TestInterruptThenResume(t *testing.T) {
-	for _, signals := range []int{1, 2} {
-		t.Run(fmt.Sprintf("%d signals", signals), func(t *testing.T) {
+	tests := []struct {
+		name    string
+		signals int
+		grace   string
+	}{
+		{"one signal lets in-flight finish", 1, "30s"},
+		{"two signals abort in-flight", 2, "30s"},
+		{"grace period over aborts in-flight", 1, "1ms"},
+	}
+	for _, tt := range tests {
+		signals := tt.signals
+		t.Run(tt.name, func(t *testing.T) {
 			bin, err := buildBinary()
 			if err != nil {
 				t.Fatal(err)
@@ -128,21 +138,44 @@ func TestInterruptThenResume(t *testing.T) {
 			rig := newInterruptRig(t, 100)
 			input := writeRequests(t, n)
 			out := filepath.Join(t.TempDir(), "out.jsonl")
-			args := []string{"invoke", "-q", "-c", "8", "--endpoint-url", rig.url, "-o", out, input}
+			args := []string{"invoke", "-q", "-c", "8", "--grace", tt.grace, "--endpoint-url", rig.url, "-o", out, input}
 
 			cmd := exec.Command(bin, args...)
 			cmd.Env = rig.env
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
+			stderrPipe, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			// Collect standard error, noting when the first interrupt has
+			// been handled: a second SIGINT sent before that would merge
+			// with the first (signals of one kind do not queue).
+			var stderr strings.Builder
+			stopping := make(chan struct{})
+			stderrDone := make(chan struct{})
+			go func() {
+				defer close(stderrDone)
+				sc := bufio.NewScanner(stderrPipe)
+				once := sync.OnceFunc(func() { close(stopping) })
+				for sc.Scan() {
+					stderr.WriteString(sc.Text() + "\n")
+					if strings.Contains(sc.Text(), "stopping:") {
+						once()
+					}
+				}
+			}()
 			<-rig.reached // a hundred executions have started: interrupt mid-run
-			for range signals {
+			for i := range signals {
 				if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 					t.Fatal(err)
 				}
+				if i == 0 {
+					<-stopping
+				}
 			}
+			<-stderrDone
 			err = cmd.Wait()
 			var exitErr *exec.ExitError
 			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 130 {
@@ -164,13 +197,13 @@ func TestInterruptThenResume(t *testing.T) {
 					}
 				}
 			}
-			if signals == 1 && cancelled != 0 {
-				t.Errorf("one signal let the in-flight invocations finish, yet %d were cancelled", cancelled)
+			if aborts := signals == 2 || tt.grace == "1ms"; aborts != (cancelled > 0) {
+				t.Errorf("%d invocations in flight were cancelled; want some: %v", cancelled, aborts)
 			}
 
 			resume := exec.Command(bin, "invoke", "-q", "-c", "8", "--endpoint-url", rig.url, "--resume", out, input)
 			resume.Env = rig.env
-			if b, err := resume.CombinedOutput(); err != nil && signals == 1 {
+			if b, err := resume.CombinedOutput(); err != nil && cancelled == 0 {
 				t.Fatalf("resumed run: %v\n%s", err, b)
 			}
 			all := readRecords(t, out)

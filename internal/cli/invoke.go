@@ -39,6 +39,7 @@ type invokeOptions struct {
 	minConcurrency int
 	rate           float64
 	timeout        time.Duration
+	grace          time.Duration
 	maxTime        time.Duration
 	maxAttempts    int
 	retryUnsafe    bool
@@ -81,6 +82,7 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	fs.IntVar(&o.minConcurrency, "min-concurrency", 1, "the lowest the in-flight limit goes when Lambda throttles")
 	fs.Float64Var(&o.rate, "rate", 0, "start at most `N` invocations per second (0: no cap)")
 	fs.DurationVar(&o.timeout, "timeout", lambdafan.DefaultAttemptTimeout, "maximum time of one HTTP attempt")
+	fs.DurationVar(&o.grace, "grace", 30*time.Second, "after an interrupt, how long invocations in flight may take before they are aborted")
 	fs.DurationVar(&o.maxTime, "max-time", 0, "maximum time of one invocation across retries (0: no limit)")
 	fs.IntVar(&o.maxAttempts, "max-attempts", lambdafan.DefaultMaxAttempts, "maximum HTTP attempts per invocation (1: no retries)")
 	fs.BoolVar(&o.retryUnsafe, "retry-unsafe", false, "also retry failures after which the function may have run (may execute it twice)")
@@ -117,6 +119,8 @@ func (o *invokeOptions) validate() error {
 		return usagef("--rate must not be negative, got %v", o.rate)
 	case o.resume != "" && o.output != "" && o.output != o.resume:
 		return usagef("--resume appends to its file; drop -o or give it the same file")
+	case o.grace < 0:
+		return usagef("--grace must not be negative, got %v", o.grace)
 	case o.maxTime < 0:
 		return usagef("--max-time must not be negative, got %v", o.maxTime)
 	case o.maxAttempts < 1:

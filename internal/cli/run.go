@@ -39,10 +39,15 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 		}
 		interrupted = true
 		stopIntake()
-		fmt.Fprintln(env.stdio.Err, "\nlambdafan: stopping: no new invocations; waiting for those in flight (interrupt again to abort them)")
+		fmt.Fprintf(env.stdio.Err, "\nlambdafan: stopping: no new invocations; waiting up to %v for those in flight (interrupt again to abort them)\n", env.opts.grace)
+		grace := time.NewTimer(env.opts.grace)
+		defer grace.Stop()
 		select {
 		case <-signals:
 			fmt.Fprintln(env.stdio.Err, "lambdafan: aborting the invocations in flight")
+			abort()
+		case <-grace.C:
+			fmt.Fprintln(env.stdio.Err, "lambdafan: grace period over: aborting the invocations still in flight")
 			abort()
 		case <-watchDone:
 		}
