@@ -52,8 +52,9 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 	// reach Lambda?) and whether it has a connection (a dial started for it
 	// and still waiting is then dropped: see pacedDialer).
 	st := new(attemptTrace)
+	defer st.settle()
 	st.trace.WroteRequest = func(httptrace.WroteRequestInfo) { st.wrote.Store(true) }
-	st.trace.GotConn = func(httptrace.GotConnInfo) { st.gotConn.Store(true) }
+	st.trace.GotConn = func(httptrace.GotConnInfo) { st.settle() }
 	ctx = httptrace.WithClientTrace(withConnWaiter(ctx, &st.connWaiter), &st.trace)
 	req, err := c.newRequest(ctx, p, creds)
 	if err != nil {

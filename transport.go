@@ -18,30 +18,51 @@ import (
 
 // Transport policy (measured with go run ./bench; see docs/BENCHMARKS.md).
 //
-// HTTP/1.1 only, one connection per request in flight. Go's HTTP/2 client
-// costs markedly more CPU per request than HTTP/1.1, and an HTTP/2
-// connection carries at most the server's stream limit (Lambda reportedly
-// allows 128), so a fan-out wider than that needs several connections
-// anyway. HTTP/1.1 with an idle pool as large as the concurrency reuses
-// every connection once it is open, and never caps concurrency: the number
-// of connections per host is unlimited.
+// Up to h2MinConcurrency requests in flight: HTTP/1.1 only, one connection
+// per request in flight. Go's HTTP/2 client costs about 40% more CPU per
+// request than HTTP/1.1 when CPU-bound, and a few hundred connections are
+// cheap. The idle pool is as large as the concurrency, so every connection
+// is reused once open, and the number of connections per host is never
+// capped (a cap would cap concurrency on HTTP/1.1).
 //
-// What HTTP/1.1 must avoid is the handshake storm of a burst: C requests
-// arriving at once each start their own TLS handshake, all compete for the
-// CPU, none finishes early, and most requests that later find a connection
-// freed by a finished one still complete a dial nobody needs. So dials are
+// Wider fan-outs: HTTP/2 when the endpoint offers it, over few
+// connections. A thousand HTTP/1.1 connections cost a thousand handshakes,
+// two goroutines each and their buffers, and the burst that opens them
+// competes with the requests for the CPU. HTTP/2 carries up to the
+// server's stream limit per connection (Lambda reportedly allows 128), so
+// requests are spread round-robin over ⌈C/h2StreamsPerConn⌉ transports,
+// each keeping one connection per host and queueing, rather than dialling,
+// when its streams are all busy. An endpoint that does not offer HTTP/2
+// gets HTTP/1.1 through the same transports, uncapped as above.
+//
+// Either way, a burst must not start a storm of handshakes: C requests
+// arriving at once would each start their own, all competing for the CPU,
+// none finishing early, and most of them unneeded once the first
+// connections exist (HTTP/2) or are released (HTTP/1.1). So dials are
 // paced and pruned:
 //
 //   - at most dialsInFlight(C) dials per host run at once (a dial is a TCP
 //     connect plus, for https, the TLS handshake); the rest wait their turn,
 //     first come first served;
-//   - a dial whose request has meanwhile been handed a connection that
-//     another request released is dropped before it starts;
+//   - a waiting dial is dropped when its request has meanwhile been handed
+//     a connection (HTTP/1.1: one another request released), or when an
+//     HTTP/2 connection was established, for the same transport, after the
+//     dial was asked for (net/http hands a new HTTP/2 connection to every
+//     request then waiting);
 //   - TLS sessions are resumed (a shared client session cache), so
 //     handshakes after the first ones skip certificate verification.
 //
 // Connections idle for IdleConnTimeout are closed; TCP keep-alives keep
 // long synchronous invocations alive through NATs.
+
+const (
+	// h2MinConcurrency is the concurrency from which HTTP/2 is offered.
+	h2MinConcurrency = 256
+	// h2StreamsPerConn is the number of requests planned per HTTP/2
+	// connection: the smallest stream limit servers commonly advertise
+	// (RFC 9113 recommends at least 100), below Lambda's reported 128.
+	h2StreamsPerConn = 100
+)
 
 // dialsInFlight is how many dials to one host may run at once for a client
 // of the given concurrency: enough to open C connections quickly over a
@@ -55,78 +76,222 @@ func dialsInFlight(concurrency int) int {
 // newHTTPClient builds the client used when Config.HTTPClient is nil,
 // following the transport policy above: no overall timeout (a synchronous
 // invocation may legitimately take 15 minutes; each attempt has its own
-// deadline), an idle pool the size of the concurrency, paced dials, and
-// the AWS configuration's CA bundle trusted.
+// deadline), idle pools the size of the concurrency, paced dials, and the
+// AWS configuration's CA bundle trusted.
 func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
-	d := &pacedDialer{
-		dialer: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
-		tls: &tls.Config{
-			MinVersion:         tls.VersionTLS12,
-			RootCAs:            sdkRootCAs(awsCfg),
-			NextProtos:         []string{"http/1.1"},
-			ClientSessionCache: tls.NewLRUClientSessionCache(0),
-		},
-		handshakeTimeout: 10 * time.Second,
-		limit:            dialsInFlight(concurrency),
+	slots := &dialSlots{limit: dialsInFlight(concurrency)}
+	tlsCfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		RootCAs:            sdkRootCAs(awsCfg),
+		NextProtos:         []string{"http/1.1"},
+		ClientSessionCache: tls.NewLRUClientSessionCache(0),
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
-	t := &http.Transport{
-		Proxy:          http.ProxyFromEnvironment,
-		DialContext:    d.dialContext,
-		DialTLSContext: d.dialTLSContext, // not used through a proxy: the transport then dials the proxy with DialContext and does TLS itself
-		// The handshake through a proxy uses this configuration.
-		TLSClientConfig:       d.tls,
-		TLSHandshakeTimeout:   d.handshakeTimeout,
-		Protocols:             protocols,
-		MaxIdleConns:          0, // no overall limit; the per-host limit governs
-		MaxIdleConnsPerHost:   concurrency,
-		MaxConnsPerHost:       0, // a cap would cap concurrency
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: 0,
+	shards := 1
+	if concurrency >= h2MinConcurrency {
+		tlsCfg.NextProtos = []string{"h2", "http/1.1"}
+		protocols.SetHTTP2(true)
+		shards = (concurrency + h2StreamsPerConn - 1) / h2StreamsPerConn
 	}
-	return &http.Client{Transport: t}
+	rt := &shardedTransport{shards: make([]*http.Transport, shards)}
+	for i := range rt.shards {
+		d := &pacedDialer{
+			dialer: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
+			// Each transport amends its own copy (net/http adds to
+			// NextProtos); the session cache stays shared.
+			tls:              tlsCfg.Clone(),
+			handshakeTimeout: 10 * time.Second,
+			slots:            slots,
+		}
+		rt.shards[i] = &http.Transport{
+			Proxy:          http.ProxyFromEnvironment,
+			DialContext:    d.dialContext,
+			DialTLSContext: d.dialTLSContext, // not used through a proxy: the transport then dials the proxy with DialContext and does TLS itself
+			// The handshake through a proxy uses this configuration.
+			TLSClientConfig:       d.tls,
+			TLSHandshakeTimeout:   d.handshakeTimeout,
+			Protocols:             protocols,
+			HTTP2:                 &http.HTTP2Config{StrictMaxConcurrentRequests: true},
+			MaxIdleConns:          0, // no overall limit; the per-host limit governs
+			MaxIdleConnsPerHost:   concurrency,
+			MaxConnsPerHost:       0, // a cap would cap concurrency
+			IdleConnTimeout:       90 * time.Second,
+			ExpectContinueTimeout: 0,
+		}
+	}
+	if shards == 1 {
+		return &http.Client{Transport: rt.shards[0]}
+	}
+	return &http.Client{Transport: rt}
 }
 
-// pacedDialer opens connections for the transport, at most limit per host
-// at a time, skipping dials that are no longer needed. It is safe for
-// concurrent use.
+// shardedTransport spreads requests round-robin over transports. It is safe
+// for concurrent use.
+type shardedTransport struct {
+	shards []*http.Transport
+	next   atomic.Uint64
+}
+
+func (st *shardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return st.shards[st.next.Add(1)%uint64(len(st.shards))].RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of every shard.
+func (st *shardedTransport) CloseIdleConnections() {
+	for _, t := range st.shards {
+		t.CloseIdleConnections()
+	}
+}
+
+// dialSlots limits the dials in flight per host across a client's
+// transports. It is safe for concurrent use.
+type dialSlots struct {
+	limit int
+	mu    sync.Mutex
+	sem   map[string]chan struct{} // per address: a semaphore of limit slots
+}
+
+func (ds *dialSlots) get(addr string) chan struct{} {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	sem, ok := ds.sem[addr]
+	if !ok {
+		if ds.sem == nil {
+			ds.sem = map[string]chan struct{}{}
+		}
+		sem = make(chan struct{}, ds.limit)
+		ds.sem[addr] = sem
+	}
+	return sem
+}
+
+// pacedDialer opens the connections of one transport, taking turns with
+// the other transports of the client (dialSlots), and skips dials that are
+// no longer needed. It is safe for concurrent use.
 type pacedDialer struct {
 	dialer           net.Dialer
 	tls              *tls.Config
 	handshakeTimeout time.Duration
-	limit            int
+	slots            *dialSlots
 
 	mu    sync.Mutex
-	slots map[string]chan struct{} // per address: a semaphore of limit slots
+	hosts map[string]*hostState // per address
+}
+
+// hostState is what a pacedDialer knows of one address. Its fields are
+// guarded by pacedDialer.mu.
+type hostState struct {
+	first  chan struct{} // a one-slot semaphore until a dial succeeds, then nil
+	h2     int           // live HTTP/2 connections of this transport
+	h2Gone chan struct{} // closed when h2 drops to 0
 }
 
 // errSurplusDial drops a dial whose request already has a connection. The
 // transport discards the error: nobody waits for this dial any more.
 var errSurplusDial = errors.New("lambdafan: dial no longer needed")
 
-// acquire waits for a dial slot for addr and returns its release function.
-func (d *pacedDialer) acquire(ctx context.Context, addr string) (release func(), err error) {
-	d.mu.Lock()
-	sem, ok := d.slots[addr]
-	if !ok {
-		if d.slots == nil {
-			d.slots = map[string]chan struct{}{}
-		}
-		sem = make(chan struct{}, d.limit)
-		d.slots[addr] = sem
+func (d *pacedDialer) host(addr string) *hostState {
+	if d.hosts == nil {
+		d.hosts = map[string]*hostState{}
 	}
+	h, ok := d.hosts[addr]
+	if !ok {
+		h = &hostState{first: make(chan struct{}, 1)}
+		d.hosts[addr] = h
+	}
+	return h
+}
+
+// acquire waits for a turn to dial addr and returns its release function,
+// to be called with whether the dial succeeded; or errSurplusDial when the
+// request the dial is for no longer needs it.
+//
+// Until a dial to addr succeeds, this transport dials it one at a time:
+// the first connection tells whether the host speaks HTTP/2. While the
+// transport has a live HTTP/2 connection to addr, it needs no other (it
+// queues requests beyond the stream limit), and net/http hands that
+// connection to every request waiting for one; so a dial then waits for
+// its request to get it, and is dropped — unless the connection closes
+// first. Otherwise at most dialSlots.limit dials run at once, and a dial
+// whose request got a connection meanwhile (HTTP/1.1: one that another
+// request released) is dropped when its turn comes.
+func (d *pacedDialer) acquire(ctx context.Context, addr string) (release func(ok bool), err error) {
+	w := connWaiterFrom(ctx)
+	d.mu.Lock()
+	first := d.host(addr).first
 	d.mu.Unlock()
+	if first != nil {
+		select {
+		case first <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	for w != nil {
+		d.mu.Lock()
+		h := d.host(addr)
+		live, gone := h.h2, h.h2Gone
+		d.mu.Unlock()
+		if live == 0 {
+			break
+		}
+		if first != nil {
+			<-first
+			first = nil
+		}
+		select {
+		case <-w.settledChan():
+			return nil, errSurplusDial
+		case <-gone: // look again: dial if no HTTP/2 connection is left
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	sem := d.slots.get(addr)
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
+		if first != nil {
+			<-first
+		}
 		return nil, ctx.Err()
 	}
-	if w := connWaiterFrom(ctx); w != nil && w.gotConn.Load() {
+	release = func(ok bool) {
 		<-sem
+		if first != nil {
+			if ok {
+				d.mu.Lock()
+				d.host(addr).first = nil
+				d.mu.Unlock()
+			}
+			<-first
+		}
+	}
+	if w != nil && w.settled() {
+		release(false)
 		return nil, errSurplusDial
 	}
-	return func() { <-sem }, nil
+	return release, nil
+}
+
+// gotH2 records a new HTTP/2 connection to addr and returns the function
+// that records its end.
+func (d *pacedDialer) gotH2(addr string) (closed func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.host(addr)
+	if h.h2 == 0 {
+		h.h2Gone = make(chan struct{})
+	}
+	h.h2++
+	return func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if h.h2--; h.h2 == 0 {
+			close(h.h2Gone)
+		}
+	}
 }
 
 func (d *pacedDialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -134,22 +299,29 @@ func (d *pacedDialer) dialContext(ctx context.Context, network, addr string) (ne
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	return d.dialer.DialContext(ctx, network, addr)
+	conn, err := d.dialer.DialContext(ctx, network, addr)
+	release(err == nil)
+	return conn, err
 }
 
-// dialTLSContext dials and completes the TLS handshake inside one slot,
-// since the handshake is what a burst of dials competes for.
+// dialTLSContext dials and completes the TLS handshake in one turn, since
+// the handshake is what a burst of dials competes for.
 func (d *pacedDialer) dialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	release, err := d.acquire(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	raw, err := d.dialer.DialContext(ctx, network, addr)
+	conn, err := d.dialTLS(ctx, network, addr)
+	release(err == nil)
+	return conn, err
+}
+
+func (d *pacedDialer) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.dialer.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
+	raw := &closeNotifyConn{Conn: c}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		raw.Close()
@@ -167,15 +339,89 @@ func (d *pacedDialer) dialTLSContext(ctx context.Context, network, addr string) 
 		raw.Close()
 		return nil, err
 	}
+	if conn.ConnectionState().NegotiatedProtocol == "h2" {
+		// Recorded before the dial's turn ends: see acquire.
+		raw.setOnClose(d.gotH2(addr))
+	}
 	return conn, nil
 }
 
+// closeNotifyConn calls a function once when it is closed: how a
+// pacedDialer learns that an HTTP/2 connection it made is gone (net/http
+// must be given the *tls.Conn itself, so the TCP connection under it is
+// the one wrapped).
+type closeNotifyConn struct {
+	net.Conn
+	mu      sync.Mutex
+	closed  bool
+	onClose func()
+}
+
+func (c *closeNotifyConn) setOnClose(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		f()
+		return
+	}
+	c.onClose = f
+}
+
+func (c *closeNotifyConn) Close() error {
+	c.mu.Lock()
+	f := c.onClose
+	if c.closed {
+		f = nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return c.Conn.Close()
+}
+
 // connWaiter tracks whether the request of an attempt has been given a
-// connection, so that a dial started on its behalf can be dropped once it
-// has one. The attempt puts it in the request's context (whose values the
-// transport passes on to its dials).
+// connection, or is over, so that a dial started on its behalf can be
+// dropped once it is not needed. The attempt puts it in the request's
+// context, whose values the transport passes on to its dials (but not its
+// cancellation: net/http lets dials outlive their requests). It is safe for
+// concurrent use.
 type connWaiter struct {
-	gotConn atomic.Bool
+	mu   sync.Mutex
+	done bool          // the request got a connection, or is over
+	ch   chan struct{} // closed when done; made only when a dial waits
+}
+
+// settle records that the request needs no dial any more.
+func (w *connWaiter) settle() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.done = true
+		if w.ch != nil {
+			close(w.ch)
+		}
+	}
+}
+
+func (w *connWaiter) settled() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done
+}
+
+// settledChan returns a channel closed once the request is settled.
+func (w *connWaiter) settledChan() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ch == nil {
+		w.ch = make(chan struct{})
+		if w.done {
+			close(w.ch)
+		}
+	}
+	return w.ch
 }
 
 type connWaiterKey struct{}

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 func TestNewHTTPClient_CABundleHTTP1AndResumption(t *testing.T) {
@@ -46,9 +50,30 @@ func TestNewHTTPClient_CABundleHTTP1AndResumption(t *testing.T) {
 }
 
 func TestPacedDialer_Acquire(t *testing.T) {
-	d := &pacedDialer{limit: 2}
+	d := &pacedDialer{slots: &dialSlots{limit: 2}}
 	ctx := t.Context()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+
+	// Until a dial succeeds, one at a time.
 	r1, err := d.acquire(ctx, "a:443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.acquire(done, "a:443"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second dial before any succeeded: err %v, want to wait", err)
+	}
+	r1(false) // failed: still one at a time
+	if r1, err = d.acquire(ctx, "a:443"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.acquire(done, "a:443"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second dial before any succeeded: err %v, want to wait", err)
+	}
+	r1(true)
+
+	// Then up to the limit per host.
+	r1, err = d.acquire(ctx, "a:443")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,30 +81,107 @@ func TestPacedDialer_Acquire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := d.acquire(ctx, "b:443"); err != nil { // other hosts have their own slots
+	if _, err := d.acquire(done, "a:443"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("third concurrent dial: err %v, want to wait", err)
+	}
+	if r, err := d.acquire(ctx, "b:443"); err != nil { // other hosts have their own turns
 		t.Fatal(err)
 	} else {
-		r()
+		r(true)
 	}
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := d.acquire(done, "a:443"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("third concurrent dial: err %v, want to wait (and see the context cancelled)", err)
-	}
-	r1()
+	r1(true)
 	r3, err := d.acquire(ctx, "a:443")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2()
-	r3()
+	r2(true)
+	r3(true)
 
-	w := &connWaiter{}
-	w.gotConn.Store(true)
-	for range 3 { // a surplus dial gives its slot back
-		if _, err := d.acquire(withConnWaiter(ctx, w), "a:443"); !errors.Is(err, errSurplusDial) {
-			t.Fatalf("dial for a request that has a connection: err %v, want errSurplusDial", err)
+	// A dial whose request got a connection or is over gives its turn back.
+	settled := &connWaiter{}
+	settled.settle()
+	for range 3 {
+		if _, err := d.acquire(withConnWaiter(ctx, settled), "a:443"); !errors.Is(err, errSurplusDial) {
+			t.Fatalf("dial for a settled request: err %v, want errSurplusDial", err)
 		}
+	}
+
+	// While there is a live HTTP/2 connection, a dial waits for its request
+	// to get it, then gives up; once it closes, dials go ahead.
+	closed := d.gotH2("a:443")
+	waiting := &connWaiter{}
+	errc := make(chan error)
+	go func() {
+		_, err := d.acquire(withConnWaiter(ctx, waiting), "a:443")
+		errc <- err
+	}()
+	waiting.settle()
+	if err := <-errc; !errors.Is(err, errSurplusDial) {
+		t.Fatalf("dial while an HTTP/2 connection is live: err %v, want errSurplusDial", err)
+	}
+	unsettled := &connWaiter{}
+	go func() {
+		r, err := d.acquire(withConnWaiter(ctx, unsettled), "a:443")
+		if err == nil {
+			r(true)
+		}
+		errc <- err
+	}()
+	closed()
+	if err := <-errc; err != nil {
+		t.Fatalf("dial after the HTTP/2 connection closed: %v", err)
+	}
+}
+
+// TestClient_WideFanOutUsesFewHTTP2Connections invokes a burst of
+// requests that the server answers only once all of them have arrived: the
+// client must neither cap the concurrency nor open more than
+// ⌈C/h2StreamsPerConn⌉ connections.
+func TestClient_WideFanOutUsesFewHTTP2Connections(t *testing.T) {
+	const c = 300
+	var arrived, conns atomic.Int32
+	all := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if arrived.Add(1) == c {
+			close(all)
+		}
+		select {
+		case <-all:
+		case <-r.Context().Done():
+		}
+		w.Header().Set("X-Amzn-Requestid", r.Proto)
+		io.Copy(w, r.Body)
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	bundle := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	awsCfg, err := config.LoadDefaultConfig(t.Context(), config.WithCustomCABundle(bytes.NewReader(bundle)),
+		config.WithRegion("us-east-1"), config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := New(t.Context(), Config{AWS: &awsCfg, EndpointURL: srv.URL, Concurrency: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.http.CloseIdleConnections()
+	reqs := make([]Request, c)
+	for i := range reqs {
+		reqs[i] = Request{FunctionName: "f", Payload: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+	}
+	for i, r := range client.InvokeAll(t.Context(), reqs) {
+		if r.Err != nil || string(r.Payload) != string(reqs[i].Payload.([]byte)) || r.RequestID != "HTTP/2.0" {
+			t.Fatalf("request %d: %+v (payload %s), want its payload echoed over HTTP/2.0", i, r, r.Payload)
+		}
+	}
+	if n, want := conns.Load(), int32((c+h2StreamsPerConn-1)/h2StreamsPerConn); n != want {
+		t.Errorf("%d connections for %d concurrent requests, want %d", n, c, want)
 	}
 }
 
