@@ -14,24 +14,65 @@ import (
 	"time"
 )
 
-// testHandlers builds the aws-lambda-go handlers in testdata once per test
-// binary; TestMain removes them.
-type testHandlers struct {
+// testPrograms builds the programs in testdata once per test binary, into
+// one temporary directory that TestMain removes.
+type testPrograms struct {
+	mu    sync.Mutex
+	dir   string
+	built map[string]*testProgram // by testdata directory name
+}
+
+type testProgram struct {
 	once sync.Once
-	dir  string
 	path string
 	err  error
 }
 
-// builtHandlers belongs to this test binary only; TestMain cleans it up.
-var builtHandlers testHandlers
+// builtPrograms belongs to this test binary only; TestMain cleans it up.
+var builtPrograms testPrograms
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtHandlers.dir != "" {
-		_ = os.RemoveAll(builtHandlers.dir)
+	if builtPrograms.dir != "" {
+		_ = os.RemoveAll(builtPrograms.dir)
 	}
 	os.Exit(code)
+}
+
+// build returns the path of testdata/name built with CGO_ENABLED=0 and
+// -tags lambda.norpc as a program called file, building it on first use.
+func (tp *testPrograms) build(tb testing.TB, name, file string) string {
+	tb.Helper()
+	tp.mu.Lock()
+	if tp.built == nil {
+		tp.built = map[string]*testProgram{}
+	}
+	p := tp.built[name]
+	if p == nil {
+		p = &testProgram{}
+		tp.built[name] = p
+	}
+	if tp.dir == "" {
+		var err error
+		if tp.dir, err = os.MkdirTemp("", "lambdafan-emulator-test-"); err != nil {
+			tp.mu.Unlock()
+			tb.Fatalf("build %s: %v", name, err)
+		}
+	}
+	dir := tp.dir
+	tp.mu.Unlock()
+	p.once.Do(func() {
+		p.path = filepath.Join(dir, name, file)
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", p.path, "./testdata/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			p.err = &buildError{err: err, output: string(out)}
+		}
+	})
+	if p.err != nil {
+		tb.Fatalf("build %s: %v", name, p.err)
+	}
+	return p.path
 }
 
 // RuntimeHandlerBinary returns the path of testdata/runtimehandler built as
@@ -39,23 +80,34 @@ func TestMain(m *testing.M) {
 // building it on first use. Tests of package emulator_test use it too.
 func RuntimeHandlerBinary(tb testing.TB) string {
 	tb.Helper()
-	h := &builtHandlers
-	h.once.Do(func() {
-		h.dir, h.err = os.MkdirTemp("", "lambdafan-emulator-test-")
-		if h.err != nil {
-			return
-		}
-		h.path = filepath.Join(h.dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", h.path, "./testdata/runtimehandler")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			h.err = &buildError{err: err, output: string(out)}
-		}
-	})
-	if h.err != nil {
-		tb.Fatalf("build test handler: %v", h.err)
+	return builtPrograms.build(tb, "runtimehandler", "bootstrap")
+}
+
+// LoadClientBinary returns the path of testdata/loadclient, the client
+// process of throughput benchmarks, building it on first use.
+func LoadClientBinary(tb testing.TB) string {
+	tb.Helper()
+	return builtPrograms.build(tb, "loadclient", "loadclient")
+}
+
+// EnvironmentPIDs returns the process IDs of a Command function's live
+// execution environments, for benchmarks that account their CPU.
+func EnvironmentPIDs(s *Server, function string) []int {
+	fn, ok := s.functions[function]
+	if !ok {
+		return nil
 	}
-	return h.path
+	p, ok := fn.handler.(*envPool)
+	if !ok {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pids := make([]int, 0, len(p.live))
+	for e := range p.live {
+		pids = append(pids, e.pid())
+	}
+	return pids
 }
 
 type buildError struct {
