@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lambdafan/lambdafan/internal/fnname"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +13,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdafan/lambdafan/internal/fnname"
 )
 
 // Client invokes Lambda functions. It is safe for concurrent use; create one
@@ -37,14 +38,8 @@ type Client struct {
 // default configuration (which may read files and environment variables;
 // credentials themselves are fetched lazily, on the first invocation).
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	if cfg.Concurrency < 0 {
-		return nil, fmt.Errorf("concurrency must be at least 1, got %d", cfg.Concurrency)
-	}
-	if cfg.AttemptTimeout < 0 || cfg.MaxTime < 0 || cfg.BaseBackoff < 0 || cfg.MaxBackoff < 0 {
-		return nil, errors.New("timeouts and backoffs must not be negative")
-	}
-	if cfg.MaxAttempts < 0 {
-		return nil, fmt.Errorf("max attempts must be at least 1, got %d", cfg.MaxAttempts)
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	awsCfg := cfg.AWS
 	if awsCfg == nil {
@@ -59,16 +54,34 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		awsCfg = &loaded
 	}
 	applySDKEndpointSettings(*awsCfg, &cfg)
+	cfg.Region = cmp.Or(cfg.Region, awsCfg.Region)
+	if cfg.Region != "" {
+		if err := fnname.CheckRegion(cfg.Region); err != nil {
+			return nil, fmt.Errorf("default region: %w", err)
+		}
+	}
+	if cfg.Credentials == nil {
+		cfg.Credentials = awsCfg.Credentials
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials provider: the AWS config has none and Config.Credentials is nil")
+	}
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
+	if cfg.MinConcurrency > cfg.Concurrency {
+		return nil, fmt.Errorf("min concurrency %d is above the concurrency %d", cfg.MinConcurrency, cfg.Concurrency)
+	}
 	c := &Client{
 		region:         cfg.Region,
 		credentials:    cfg.Credentials,
 		concurrency:    cfg.Concurrency,
-		attemptTimeout: cfg.AttemptTimeout,
+		attemptTimeout: cmp.Or(cfg.AttemptTimeout, DefaultAttemptTimeout),
 		http:           cfg.HTTPClient,
-		log:            cfg.Logger,
+		log:            cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 		signer:         v4.NewSigner(),
 		now:            time.Now,
 		headers:        newHeaderValues(),
+		admission:      newAdmission(cfg.MinConcurrency, cfg.Concurrency, cfg.Rate),
+		endpoints:      newEndpointResolver(cfg.EndpointURL, cfg.UseFIPS, cfg.UseDualStack),
 		retry: retryPolicy{
 			maxAttempts: cfg.MaxAttempts,
 			base:        cfg.BaseBackoff,
@@ -77,38 +90,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			unsafe:      cfg.RetryUnsafe,
 		},
 	}
-	if c.region == "" {
-		c.region = awsCfg.Region
-	}
-	if c.region != "" {
-		if err := fnname.CheckRegion(c.region); err != nil {
-			return nil, fmt.Errorf("default region: %w", err)
-		}
-	}
-	if c.credentials == nil {
-		c.credentials = awsCfg.Credentials
-	}
-	if c.concurrency == 0 {
-		c.concurrency = DefaultConcurrency
-	}
-	if c.attemptTimeout == 0 {
-		c.attemptTimeout = DefaultAttemptTimeout
-	}
 	c.retry.setDefaults()
-	if cfg.MinConcurrency < 0 || cfg.MinConcurrency > c.concurrency {
-		return nil, fmt.Errorf("min concurrency %d is outside 1..%d (the concurrency)", cfg.MinConcurrency, c.concurrency)
-	}
-	if cfg.Rate < 0 {
-		return nil, fmt.Errorf("rate %v is negative", cfg.Rate)
-	}
-	c.admission = newAdmission(cfg.MinConcurrency, c.concurrency, cfg.Rate)
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
 	if c.http == nil {
 		c.http = newHTTPClient(awsCfg, c.concurrency)
 	}
-	c.endpoints = newEndpointResolver(cfg.EndpointURL, cfg.UseFIPS, cfg.UseDualStack)
 	if cfg.EndpointURL != "" {
 		if err := checkEndpointURL(cfg.EndpointURL, cfg.AllowInsecureEndpoint); err != nil {
 			return nil, err

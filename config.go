@@ -1,7 +1,9 @@
 package lambdafan
 
 import (
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -110,4 +112,21 @@ type Config struct {
 	// Logger receives debug records about retries. Nil discards them.
 	// Records never contain credentials or signatures.
 	Logger *slog.Logger
+}
+
+// validate rejects settings that make no sense, whatever the defaults.
+func (cfg *Config) validate() error {
+	switch {
+	case cfg.Concurrency < 0:
+		return fmt.Errorf("concurrency must be at least 1, got %d", cfg.Concurrency)
+	case cfg.MinConcurrency < 0:
+		return fmt.Errorf("min concurrency must not be negative, got %d", cfg.MinConcurrency)
+	case cfg.MaxAttempts < 0:
+		return fmt.Errorf("max attempts must be at least 1, got %d", cfg.MaxAttempts)
+	case cfg.Rate < 0 || math.IsNaN(cfg.Rate):
+		return fmt.Errorf("rate must be a number of requests per second, at least 0, got %v", cfg.Rate)
+	case cfg.AttemptTimeout < 0 || cfg.MaxTime < 0 || cfg.BaseBackoff < 0 || cfg.MaxBackoff < 0:
+		return fmt.Errorf("timeouts and backoffs must not be negative")
+	}
+	return nil
 }

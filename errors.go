@@ -104,6 +104,8 @@ func (e *TransportError) Error() string {
 // Unwrap returns the underlying cause.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// ErrCredentials reports that no usable AWS credentials could be obtained.
-// Results carrying it were not sent.
-var ErrCredentials = errors.New("cannot get AWS credentials")
+// ErrCredentials reports that no usable AWS credentials could be obtained,
+// or that Lambda refused them as expired or unknown (after one refresh).
+// Results carrying it did not run the function; a Stream that meets it
+// stops pulling requests.
+var ErrCredentials = errors.New("AWS credentials unusable")
