@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -30,10 +31,14 @@ import (
 // two goroutines each and their buffers, and the burst that opens them
 // competes with the requests for the CPU. HTTP/2 carries up to the
 // server's stream limit per connection (Lambda reportedly allows 128), so
-// requests are spread round-robin over ⌈C/h2StreamsPerConn⌉ transports,
-// each keeping one connection per host and queueing, rather than dialling,
-// when its streams are all busy. An endpoint that does not offer HTTP/2
-// gets HTTP/1.1 through the same transports, uncapped as above.
+// requests are spread over ⌈C/h2StreamsPerConn⌉ transports, each request to
+// the transport with the fewest in flight; each transport then needs one
+// connection per host, and opens more only if the server allows fewer
+// streams than planned (concurrency is never capped). An endpoint that does
+// not offer HTTP/2 gets HTTP/1.1 through the same transports, uncapped as
+// above. (Transports that queue requests at the stream limit instead,
+// StrictMaxConcurrentRequests, were tried and dropped: in one run a burst
+// of 1,000 requests stalled on one connection for good.)
 //
 // Either way, a burst must not start a storm of handshakes: C requests
 // arriving at once would each start their own, all competing for the CPU,
@@ -44,11 +49,11 @@ import (
 //   - at most dialsInFlight(C) dials per host run at once (a dial is a TCP
 //     connect plus, for https, the TLS handshake); the rest wait their turn,
 //     first come first served;
+//   - a host's first dial runs alone: if it brings HTTP/2, net/http hands
+//     that connection to every request then waiting;
 //   - a waiting dial is dropped when its request has meanwhile been handed
-//     a connection (HTTP/1.1: one another request released), or when an
-//     HTTP/2 connection was established, for the same transport, after the
-//     dial was asked for (net/http hands a new HTTP/2 connection to every
-//     request then waiting);
+//     a connection (an HTTP/2 one, or an HTTP/1.1 one another request
+//     released), or is over;
 //   - TLS sessions are resumed (a shared client session cache), so
 //     handshakes after the first ones skip certificate verification.
 //
@@ -58,10 +63,15 @@ import (
 const (
 	// h2MinConcurrency is the concurrency from which HTTP/2 is offered.
 	h2MinConcurrency = 256
+	// h2HandOverWait bounds how long a dial waits for its request to be
+	// handed a new HTTP/2 connection before going ahead (see acquire).
+	h2HandOverWait = 250 * time.Millisecond
 	// h2StreamsPerConn is the number of requests planned per HTTP/2
-	// connection: the smallest stream limit servers commonly advertise
-	// (RFC 9113 recommends at least 100), below Lambda's reported 128.
-	h2StreamsPerConn = 100
+	// connection: below the 100 streams Go's client assumes until the
+	// server's settings arrive (and RFC 9113's recommended minimum), and
+	// below Lambda's reported 128, so that a shard's load fits on one
+	// connection with room to spare for streams still closing.
+	h2StreamsPerConn = 80
 )
 
 // dialsInFlight is how many dials to one host may run at once for a client
@@ -94,7 +104,7 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 		protocols.SetHTTP2(true)
 		shards = (concurrency + h2StreamsPerConn - 1) / h2StreamsPerConn
 	}
-	rt := &shardedTransport{shards: make([]*http.Transport, shards)}
+	rt := &shardedTransport{shards: make([]*http.Transport, shards), load: make([]atomic.Int32, shards)}
 	for i := range rt.shards {
 		d := &pacedDialer{
 			dialer: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
@@ -112,7 +122,6 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 			TLSClientConfig:       d.tls,
 			TLSHandshakeTimeout:   d.handshakeTimeout,
 			Protocols:             protocols,
-			HTTP2:                 &http.HTTP2Config{StrictMaxConcurrentRequests: true},
 			MaxIdleConns:          0, // no overall limit; the per-host limit governs
 			MaxIdleConnsPerHost:   concurrency,
 			MaxConnsPerHost:       0, // a cap would cap concurrency
@@ -126,15 +135,30 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 	return &http.Client{Transport: rt}
 }
 
-// shardedTransport spreads requests round-robin over transports. It is safe
-// for concurrent use.
+// shardedTransport spreads requests over transports, each to the one with
+// the fewest requests in flight, so that none carries more than
+// ⌈C/shards⌉ at once (within one HTTP/2 connection's stream limit). It is
+// safe for concurrent use.
 type shardedTransport struct {
 	shards []*http.Transport
-	next   atomic.Uint64
+	load   []atomic.Int32 // requests in flight per shard, until their body is closed
 }
 
 func (st *shardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return st.shards[st.next.Add(1)%uint64(len(st.shards))].RoundTrip(req)
+	best := 0
+	for i := 1; i < len(st.load); i++ {
+		if st.load[i].Load() < st.load[best].Load() {
+			best = i
+		}
+	}
+	st.load[best].Add(1)
+	resp, err := st.shards[best].RoundTrip(req)
+	if err != nil {
+		st.load[best].Add(-1)
+		return nil, err
+	}
+	resp.Body = &shardBody{ReadCloser: resp.Body, load: &st.load[best]}
+	return resp, nil
 }
 
 // CloseIdleConnections closes the idle connections of every shard.
@@ -142,6 +166,21 @@ func (st *shardedTransport) CloseIdleConnections() {
 	for _, t := range st.shards {
 		t.CloseIdleConnections()
 	}
+}
+
+// shardBody is a response body that counts its request out of its shard's
+// load when closed (an HTTP/2 stream ends then).
+type shardBody struct {
+	io.ReadCloser
+	load   *atomic.Int32
+	closed atomic.Bool
+}
+
+func (b *shardBody) Close() error {
+	if b.closed.CompareAndSwap(false, true) {
+		b.load.Add(-1)
+	}
+	return b.ReadCloser.Close()
 }
 
 // dialSlots limits the dials in flight per host across a client's
@@ -182,9 +221,8 @@ type pacedDialer struct {
 // hostState is what a pacedDialer knows of one address. Its fields are
 // guarded by pacedDialer.mu.
 type hostState struct {
-	first  chan struct{} // a one-slot semaphore until a dial succeeds, then nil
-	h2     int           // live HTTP/2 connections of this transport
-	h2Gone chan struct{} // closed when h2 drops to 0
+	first chan struct{} // a one-slot semaphore until a dial succeeds, then nil
+	h2At  time.Time     // when this transport last got an HTTP/2 connection
 }
 
 // errSurplusDial drops a dial whose request already has a connection. The
@@ -208,15 +246,15 @@ func (d *pacedDialer) host(addr string) *hostState {
 // request the dial is for no longer needs it.
 //
 // Until a dial to addr succeeds, this transport dials it one at a time:
-// the first connection tells whether the host speaks HTTP/2. While the
-// transport has a live HTTP/2 connection to addr, it needs no other (it
-// queues requests beyond the stream limit), and net/http hands that
-// connection to every request waiting for one; so a dial then waits for
-// its request to get it, and is dropped — unless the connection closes
-// first. Otherwise at most dialSlots.limit dials run at once, and a dial
-// whose request got a connection meanwhile (HTTP/1.1: one that another
-// request released) is dropped when its turn comes.
+// the first connection tells whether the host speaks HTTP/2, and if it
+// does, net/http hands it to every request then waiting for a connection,
+// whose own dials are then dropped (each waits, up to h2HandOverWait, for
+// its request to get it). After that at most dialSlots.limit
+// dials run at once, and a dial whose request got a connection meanwhile
+// (HTTP/1.1: one that another request released) is dropped when its turn
+// comes.
 func (d *pacedDialer) acquire(ctx context.Context, addr string) (release func(ok bool), err error) {
+	asked := time.Now()
 	w := connWaiterFrom(ctx)
 	d.mu.Lock()
 	first := d.host(addr).first
@@ -228,24 +266,29 @@ func (d *pacedDialer) acquire(ctx context.Context, addr string) (release func(ok
 			return nil, ctx.Err()
 		}
 	}
-	for w != nil {
+	if w != nil {
 		d.mu.Lock()
-		h := d.host(addr)
-		live, gone := h.h2, h.h2Gone
+		h2At := d.host(addr).h2At
 		d.mu.Unlock()
-		if live == 0 {
-			break
-		}
-		if first != nil {
-			<-first
-			first = nil
-		}
-		select {
-		case <-w.settledChan():
-			return nil, errSurplusDial
-		case <-gone: // look again: dial if no HTTP/2 connection is left
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if h2At.After(asked) {
+			// net/http hands the new HTTP/2 connection to every request
+			// that was waiting for one, this one included; failing the
+			// dial before that would fail the request. It may still need
+			// a connection of its own if the server allows fewer streams
+			// than planned: then the dial goes ahead after a while.
+			if first != nil {
+				<-first
+				first = nil
+			}
+			t := time.NewTimer(h2HandOverWait)
+			defer t.Stop()
+			select {
+			case <-w.settledChan():
+				return nil, errSurplusDial
+			case <-t.C:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 	}
 	sem := d.slots.get(addr)
@@ -275,25 +318,6 @@ func (d *pacedDialer) acquire(ctx context.Context, addr string) (release func(ok
 	return release, nil
 }
 
-// gotH2 records a new HTTP/2 connection to addr and returns the function
-// that records its end.
-func (d *pacedDialer) gotH2(addr string) (closed func()) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	h := d.host(addr)
-	if h.h2 == 0 {
-		h.h2Gone = make(chan struct{})
-	}
-	h.h2++
-	return func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if h.h2--; h.h2 == 0 {
-			close(h.h2Gone)
-		}
-	}
-}
-
 func (d *pacedDialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	release, err := d.acquire(ctx, addr)
 	if err != nil {
@@ -321,7 +345,7 @@ func (d *pacedDialer) dialTLS(ctx context.Context, network, addr string) (net.Co
 	if err != nil {
 		return nil, err
 	}
-	raw := &closeNotifyConn{Conn: c}
+	raw := c
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		raw.Close()
@@ -340,45 +364,11 @@ func (d *pacedDialer) dialTLS(ctx context.Context, network, addr string) (net.Co
 		return nil, err
 	}
 	if conn.ConnectionState().NegotiatedProtocol == "h2" {
-		// Recorded before the dial's turn ends: see acquire.
-		raw.setOnClose(d.gotH2(addr))
+		d.mu.Lock()
+		d.host(addr).h2At = time.Now() // before the dial's turn ends: see acquire
+		d.mu.Unlock()
 	}
 	return conn, nil
-}
-
-// closeNotifyConn calls a function once when it is closed: how a
-// pacedDialer learns that an HTTP/2 connection it made is gone (net/http
-// must be given the *tls.Conn itself, so the TCP connection under it is
-// the one wrapped).
-type closeNotifyConn struct {
-	net.Conn
-	mu      sync.Mutex
-	closed  bool
-	onClose func()
-}
-
-func (c *closeNotifyConn) setOnClose(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		f()
-		return
-	}
-	c.onClose = f
-}
-
-func (c *closeNotifyConn) Close() error {
-	c.mu.Lock()
-	f := c.onClose
-	if c.closed {
-		f = nil
-	}
-	c.closed = true
-	c.mu.Unlock()
-	if f != nil {
-		f()
-	}
-	return c.Conn.Close()
 }
 
 // connWaiter tracks whether the request of an attempt has been given a
