@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -50,12 +47,7 @@ type invokeOptions struct {
 
 func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	o := &invokeOptions{}
-	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), invokeUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("invoke", invokeUsage, stderr)
 	fs.StringVar(&o.output, "o", "", "write results to `FILE` instead of standard output")
 	fs.StringVar(&o.output, "output", "", "same as -o")
 	fs.StringVar(&o.resume, "resume", "", "finish an interrupted run: skip the requests with a final result in `FILE` and append the others' results to it")
@@ -90,11 +82,8 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	fs.BoolVar(&o.local, "local", false, "invoke the built-in local emulator instead of AWS (no account needed)")
 	fs.StringVar(&o.functions, "functions", "", "with --local: serve the functions defined in `FILE` (YAML) instead of the built-ins")
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelpShown
-		}
-		return nil, &usageError{msg: err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	switch fs.NArg() {
 	case 0:

@@ -32,12 +32,7 @@ type serveOptions struct {
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	o := &serveOptions{}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), serveUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("serve", serveUsage, stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:9001", "listen on `HOST:PORT` (port 0 picks a free one)")
 	fs.StringVar(&o.functions, "functions", "", "serve the functions defined in `FILE` (YAML, see docs/FUNCTIONS.md) instead of the built-ins")
 	fs.StringVar(&o.accessKeyID, "access-key-id", emulator.DefaultAccessKeyID, "the access key ID requests must be signed with")
@@ -56,11 +51,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.Float64Var(&o.faults.Slow, "fault-slow", 0, "fraction of calls answered only after --fault-slow-delay")
 	fs.DurationVar(&o.faults.SlowDelay, "fault-slow-delay", 10*time.Second, "how long --fault-slow holds an answer")
 	fs.DurationVar(&o.faults.Latency, "latency", 0, "delay added to every call")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelpShown
-		}
-		return nil, &usageError{msg: err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", fs.Args())

@@ -1,9 +1,38 @@
 package cli
 
-import "errors"
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
 
 // errHelpShown ends a command after it printed its --help.
 var errHelpShown = errors.New("help shown")
+
+// newFlagSet returns a flag set for a subcommand whose -help prints usage
+// followed by the flags' defaults, to stderr.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning -help into errHelpShown and other
+// problems into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelpShown
+		}
+		return &usageError{msg: err.Error()}
+	}
+	return nil
+}
 
 const mainUsage = `lambdafan invokes AWS Lambda functions en masse: thousands to millions of
 concurrent, SigV4-signed Invoke calls, with every result streamed back.
