@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"golang.org/x/term"
 
 	"github.com/lambdafan/lambdafan"
 )
@@ -41,6 +42,11 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 			env.close()
 		}
 	}()
+	if opts.input == "-" && !opts.quiet {
+		if f, ok := stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprintln(stdio.Err, "lambdafan: reading requests from the terminal, one JSON object per line; end with Ctrl-D (or name an input file)")
+		}
+	}
 	if opts.input != "-" {
 		f, err := os.Open(opts.input)
 		if err != nil {
