@@ -22,8 +22,14 @@ import (
 type admission struct {
 	rate     *rate.Limiter // nil: no rate cap
 	min, max int
-	regions  sync.Map // region → *limit.Limiter
-	funcs    sync.Map // region + "\x00" + function → *limit.Limiter
+	regions  sync.Map // region → *regionLimits
+}
+
+// regionLimits are the adaptive limits of one region: the region's own and
+// each function's.
+type regionLimits struct {
+	all   *limit.Limiter
+	funcs sync.Map // function name → *limit.Limiter
 }
 
 func newAdmission(minConcurrency, maxConcurrency int, perSecond float64) *admission {
@@ -37,36 +43,51 @@ func newAdmission(minConcurrency, maxConcurrency int, perSecond float64) *admiss
 	return a
 }
 
-func (a *admission) limiter(m *sync.Map, key string) *limit.Limiter {
-	if l, ok := m.Load(key); ok {
-		return l.(*limit.Limiter)
+// limits returns the limiters of region and of function in it, creating
+// them on first use.
+func (a *admission) limits(region, function string) (*limit.Limiter, *limit.Limiter) {
+	v, ok := a.regions.Load(region)
+	if !ok {
+		v, _ = a.regions.LoadOrStore(region, &regionLimits{all: limit.New(a.min, a.max)})
 	}
-	l, _ := m.LoadOrStore(key, limit.New(a.min, a.max))
-	return l.(*limit.Limiter)
+	rl := v.(*regionLimits)
+	f, ok := rl.funcs.Load(function)
+	if !ok {
+		f, _ = rl.funcs.LoadOrStore(function, limit.New(a.min, a.max))
+	}
+	return rl.all, f.(*limit.Limiter)
 }
 
-// admit waits until p may be attempted and returns the function to call
-// with the attempt's error once it is over.
-func (a *admission) admit(ctx context.Context, p *prepared) (done func(error), err error) {
+// admitted is an attempt holding its slots; release gives them back.
+type admitted struct {
+	region, function *limit.Limiter
+}
+
+// admit waits until p may be attempted. The caller must release the
+// returned slots with the attempt's error once it is over.
+func (a *admission) admit(ctx context.Context, p *prepared) (admitted, error) {
 	if a.rate != nil {
 		if err := a.rate.Wait(ctx); err != nil {
-			return nil, err
+			return admitted{}, err
 		}
 	}
-	region := a.limiter(&a.regions, p.region)
+	region, function := a.limits(p.region, p.function)
 	if err := region.Acquire(ctx); err != nil {
-		return nil, err
+		return admitted{}, err
 	}
-	fn := a.limiter(&a.funcs, p.region+"\x00"+p.function)
-	if err := fn.Acquire(ctx); err != nil {
+	if err := function.Acquire(ctx); err != nil {
 		region.Release(false, false)
-		return nil, err
+		return admitted{}, err
 	}
-	return func(err error) {
-		regionThrottled, fnThrottled := throttleScope(err)
-		region.Release(regionThrottled, err == nil)
-		fn.Release(fnThrottled, err == nil)
-	}, nil
+	return admitted{region, function}, nil
+}
+
+// release frees the slots and tells each limit what the attempt says
+// about it.
+func (ad admitted) release(err error) {
+	regionThrottled, functionThrottled := throttleScope(err)
+	ad.region.Release(regionThrottled, err == nil)
+	ad.function.Release(functionThrottled, err == nil)
 }
 
 // throttleScope says which limit a failed attempt speaks about: the
@@ -101,30 +122,24 @@ type LimitStatus struct {
 // sorted by region then function.
 func (c *Client) Limits() []LimitStatus {
 	var out []LimitStatus
-	add := func(m *sync.Map, isFunc bool) {
-		m.Range(func(k, v any) bool {
-			key := k.(string)
-			st := v.(*limit.Limiter).Status()
-			ls := LimitStatus{Region: key, Limit: st.Limit, InFlight: st.InFlight, Throttles: st.Throttles}
-			if isFunc {
-				for i := range len(key) {
-					if key[i] == 0 {
-						ls.Region, ls.Function = key[:i], key[i+1:]
-						break
-					}
-				}
-			}
-			out = append(out, ls)
+	status := func(region, function string, l *limit.Limiter) LimitStatus {
+		st := l.Status()
+		return LimitStatus{Region: region, Function: function, Limit: st.Limit, InFlight: st.InFlight, Throttles: st.Throttles}
+	}
+	c.admission.regions.Range(func(k, v any) bool {
+		region, rl := k.(string), v.(*regionLimits)
+		out = append(out, status(region, "", rl.all))
+		rl.funcs.Range(func(k, v any) bool {
+			out = append(out, status(region, k.(string), v.(*limit.Limiter)))
 			return true
 		})
-	}
-	add(&c.admission.regions, false)
-	add(&c.admission.funcs, true)
+		return true
+	})
 	slices.SortFunc(out, func(a, b LimitStatus) int {
-		if a.Function == "" && b.Function != "" {
-			return -1
-		}
-		if a.Function != "" && b.Function == "" {
+		if (a.Function == "") != (b.Function == "") {
+			if a.Function == "" {
+				return -1
+			}
 			return 1
 		}
 		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Function, b.Function))

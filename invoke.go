@@ -100,14 +100,14 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 		}
 		return 0, true
 	}
-	admitted, err := c.admission.admit(ctx, cl.p)
+	slots, err := c.admission.admit(ctx, cl.p)
 	if err != nil {
 		res.Err = err
 		return 0, true
 	}
 	res.Attempts++
 	err = c.attempt(ctx, cl.p, res)
-	admitted(err)
+	slots.release(err)
 	res.Err = err
 	switch {
 	case err == nil:
