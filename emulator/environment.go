@@ -1,12 +1,12 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"time"
 )
@@ -18,14 +18,11 @@ import (
 type environment struct {
 	pool    *envPool
 	cmd     *exec.Cmd
-	srv     *http.Server
+	ln      net.Listener // the Runtime API's
 	out     *outputCapture
 	mem     *peakMemory
 	spawned time.Time
 
-	// assign hands the next invocation to the runtime's /next (buffer 1:
-	// the invoker need not wait for the runtime to be polling).
-	assign chan *Invocation
 	// results carries the runtime's answer to the invocation it fetched.
 	results chan runtimeResult
 	// initFailed is closed when the runtime posts /init/error.
@@ -44,12 +41,15 @@ type environment struct {
 	used int
 
 	mu           sync.Mutex
-	current      *Invocation // fetched by the runtime, not answered yet
+	queued       *Invocation    // handed over, not fetched by the runtime yet
+	waiting      []*runtimeConn // connections whose /next waits for an invocation
+	current      *Invocation    // fetched by the runtime, not answered yet
 	initDone     bool
 	initDuration time.Duration
-	initError    []byte         // body posted to /init/error
-	closing      bool           // no new Runtime API requests are served
-	handlers     sync.WaitGroup // Runtime API requests being served
+	initError    []byte                    // body posted to /init/error
+	closing      bool                      // no new Runtime API requests are served
+	conns        map[*runtimeConn]struct{} // open Runtime API connections
+	serving      sync.WaitGroup            // the goroutines serving conns
 }
 
 // runtimeResult is what the runtime posted for an invocation.
@@ -81,15 +81,12 @@ func startEnvironment(p *envPool) (*environment, error) {
 	e := &environment{
 		pool:       p,
 		out:        out,
-		assign:     make(chan *Invocation, 1),
+		ln:         ln,
 		results:    make(chan runtimeResult, 1),
 		initFailed: make(chan struct{}),
 		dead:       make(chan struct{}),
 		shutdown:   make(chan struct{}),
-	}
-	e.srv = &http.Server{
-		Handler:  e,
-		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+		conns:      map[*runtimeConn]struct{}{},
 	}
 	cmd := exec.Command(p.program, p.args...)
 	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
@@ -105,10 +102,63 @@ func startEnvironment(p *envPool) (*environment, error) {
 		return nil, err
 	}
 	e.mem = openPeakMemory(cmd.Process.Pid)
-	p.wg.Go(func() { _ = e.srv.Serve(ln) })
+	p.wg.Go(e.accept)
 	p.wg.Go(e.out.run)
 	p.wg.Go(e.wait)
 	return e, nil
+}
+
+// accept serves the Runtime API's connections, each in a goroutine of
+// the pool's, until the listener is closed.
+func (e *environment) accept() {
+	var backoff time.Duration
+	for {
+		c, err := e.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors, say: retry, more slowly each time,
+			// as net/http's server does, while the process lives.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+				continue
+			case <-e.dead:
+				t.Stop()
+				return
+			}
+		}
+		backoff = 0
+		rc := newRuntimeConn(e, c)
+		e.mu.Lock()
+		if e.closing {
+			e.mu.Unlock()
+			_ = c.Close()
+			continue
+		}
+		e.conns[rc] = struct{}{}
+		e.serving.Add(1)
+		e.mu.Unlock()
+		// accept is one of the pool's goroutines, so this Add cannot race
+		// with the pool's Wait.
+		e.pool.wg.Go(func() {
+			defer e.serving.Done()
+			rc.serve()
+		})
+	}
+}
+
+// dropConn forgets a connection whose serving ended and closes it.
+func (e *environment) dropConn(rc *runtimeConn) {
+	e.mu.Lock()
+	delete(e.conns, rc)
+	if i := slices.Index(e.waiting, rc); i >= 0 {
+		e.waiting = slices.Delete(e.waiting, i, i+1)
+	}
+	e.mu.Unlock()
+	_ = rc.c.Close()
 }
 
 // wait reaps the process and marks the environment dead.
@@ -145,17 +195,27 @@ func (e *environment) beginShutdown() {
 }
 
 // release frees what remains once the process is dead: the Runtime API
-// server and its running requests, the output pipe and the memory probe.
+// listener, its connections and the goroutines serving them, the output
+// pipe and the memory probe.
 func (e *environment) release() {
 	<-e.dead
 	e.beginShutdown()
-	e.mu.Lock()
-	e.closing = true
-	e.mu.Unlock()
-	_ = e.srv.Close()
-	e.handlers.Wait()
+	e.closeRuntimeAPI()
 	e.out.close()
 	e.mem.close()
+}
+
+// closeRuntimeAPI closes the Runtime API's listener and connections and
+// waits for the goroutines serving them.
+func (e *environment) closeRuntimeAPI() {
+	e.mu.Lock()
+	e.closing = true
+	_ = e.ln.Close()
+	for rc := range e.conns {
+		_ = rc.c.Close()
+	}
+	e.mu.Unlock()
+	e.serving.Wait()
 }
 
 // exitMessage describes how the process ended, the way Lambda does in

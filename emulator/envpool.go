@@ -203,7 +203,7 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation) (out Output, 
 	first := e.used == 0
 	e.used++
 	e.out.attach(inv.Log)
-	e.assign <- inv // never blocks: the buffer is empty between invocations
+	e.offer(inv)
 
 	select {
 	case res := <-e.results:
@@ -246,12 +246,7 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation) (out Output, 
 		return e.initFailure(), false
 	default:
 	}
-	taken := true
-	select {
-	case <-e.assign:
-		taken = false
-	default:
-	}
+	taken := !e.unqueue(inv)
 	e.out.detach()
 	p.discard(e)
 	if !taken && !first {

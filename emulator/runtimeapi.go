@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +30,7 @@ const (
 // ("maximum allowed payload size (6291556 bytes)").
 const maxResponseBytes = 6291556
 
-// Canonical header names (assigned to header maps directly, which skips
-// canonicalising them on every invocation).
+// Canonical header names.
 const (
 	hdrRequestID     = "Lambda-Runtime-Aws-Request-Id"
 	hdrDeadline      = "Lambda-Runtime-Deadline-Ms"
@@ -42,102 +42,146 @@ const (
 	hdrExtensionID   = "Lambda-Extension-Identifier"
 	hdrContentType   = "Content-Type"
 	hdrContentLength = "Content-Length"
-	hdrDate          = "Date"
 )
 
 // statusOKBody is the body of 202 answers.
 const statusOKBody = `{"status":"OK"}` + "\n"
 
-// ServeHTTP serves the Runtime API and the Extensions API of one
-// environment, as its process sees them at AWS_LAMBDA_RUNTIME_API.
-func (e *environment) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveRuntime answers one request of the Runtime API or the Extensions
+// API of an environment, as its process sees them at
+// AWS_LAMBDA_RUNTIME_API.
+func (e *environment) serveRuntime(rc *runtimeConn, r *http.Request) connState {
 	e.mu.Lock()
-	if e.closing {
-		e.mu.Unlock()
-		runtimeError(w, http.StatusInternalServerError, "Runtime.ShuttingDown", "the execution environment is shutting down")
-		return
-	}
-	e.handlers.Add(1)
+	closing := e.closing
+	pipelined := slices.Contains(e.waiting, rc)
 	e.mu.Unlock()
-	defer e.handlers.Done()
+	switch {
+	case closing:
+		rc.closeAfter()
+		_ = runtimeError(rc, http.StatusInternalServerError, "Runtime.ShuttingDown", "the execution environment is shutting down")
+		return connClose
+	case pipelined:
+		// A request sent before the answer to /next: no runtime does
+		// that, and answers must keep the order of the requests.
+		return connClose
+	}
 
 	path := r.URL.Path
 	switch {
 	case path == runtimeNextPath && r.Method == http.MethodGet:
-		e.next(w, r)
+		return e.next(rc)
 	case path == runtimeInitErrorPath && r.Method == http.MethodPost:
-		e.postInitError(w, r)
+		e.postInitError(rc, r)
 	case strings.HasPrefix(path, runtimeInvocationPrefix) && r.Method == http.MethodPost:
 		id, action, _ := strings.Cut(path[len(runtimeInvocationPrefix):], "/")
 		switch action {
 		case "response":
-			e.postResult(w, r, id, false)
+			return e.postResult(rc, r, id, false)
 		case "error":
-			e.postResult(w, r, id, true)
+			return e.postResult(rc, r, id, true)
 		default:
-			runtimeError(w, http.StatusNotFound, "NotFound", "unknown Runtime API path "+path)
+			_ = runtimeError(rc, http.StatusNotFound, "NotFound", "unknown Runtime API path "+path)
 		}
 	case path == extensionRegisterPath && r.Method == http.MethodPost:
-		e.registerExtension(w, r)
+		e.registerExtension(rc, r)
 	case path == extensionNextPath && r.Method == http.MethodGet:
-		e.nextExtensionEvent(w, r)
+		e.nextExtensionEvent(rc)
 	case (path == extensionInitErrorPath || path == extensionExitErrorPath) && r.Method == http.MethodPost:
-		w.WriteHeader(http.StatusAccepted)
+		_ = rc.respond(http.StatusAccepted, nil)
 	default:
-		runtimeError(w, http.StatusNotFound, "NotFound", "unknown Runtime API path "+r.Method+" "+path)
+		_ = runtimeError(rc, http.StatusNotFound, "NotFound", "unknown Runtime API path "+r.Method+" "+path)
 	}
+	return connKeep
 }
 
-// next serves GET /runtime/invocation/next: it waits for the environment's
-// next invocation — indefinitely, never answering an empty 200 — and
-// returns its payload with every Lambda-Runtime-* header.
-func (e *environment) next(w http.ResponseWriter, r *http.Request) {
+// next serves GET /runtime/invocation/next: the environment's next
+// invocation, with every Lambda-Runtime-* header. Without one yet, the
+// connection waits — indefinitely, never answering an empty 200 — and
+// the invocation is written by whoever hands it over (deliver).
+func (e *environment) next(rc *runtimeConn) connState {
 	e.mu.Lock()
 	if !e.initDone {
 		e.initDone = true
 		e.initDuration = time.Since(e.spawned)
 	}
-	e.mu.Unlock()
-	var inv *Invocation
-	select {
-	case inv = <-e.assign:
-	case <-e.dead:
-		return
-	case <-r.Context().Done():
-		return // the runtime went away
+	if e.queued == nil {
+		e.waiting = append(e.waiting, rc)
+		e.mu.Unlock()
+		return connWaiting
 	}
-	e.mu.Lock()
-	e.current = inv
-	e.mu.Unlock()
+	inv := e.queued
+	e.queued = nil
+	if !e.deliver(rc, inv) {
+		return connClose
+	}
+	return connKeep
+}
 
-	h := w.Header()
-	h[hdrRequestID] = []string{inv.RequestID}
-	h[hdrDeadline] = []string{strconv.FormatInt(inv.Deadline.UnixMilli(), 10)}
-	h[hdrFunctionARN] = []string{inv.InvokedFunctionARN}
-	h[hdrTraceID] = []string{newTraceID(time.Now())}
-	if len(inv.ClientContext) > 0 {
-		h[hdrClientContext] = []string{string(inv.ClientContext)}
+// offer hands inv to the runtime: to a /next waiting for it, or else to
+// the next /next. The buffer holds one invocation: the environment runs
+// one at a time.
+func (e *environment) offer(inv *Invocation) {
+	e.mu.Lock()
+	if len(e.waiting) == 0 {
+		e.queued = inv
+		e.mu.Unlock()
+		return
 	}
-	h[hdrContentType] = []string{"application/json"}
-	h[hdrContentLength] = []string{strconv.Itoa(len(inv.Payload))}
-	h[hdrDate] = nil // nobody reads it; skip formatting and parsing it
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(inv.Payload)
+	rc := e.waiting[0]
+	e.waiting = slices.Delete(e.waiting, 0, 1)
+	e.deliver(rc, inv)
+}
+
+// deliver answers rc's /next with inv. The caller holds e.mu, which
+// deliver releases; it reports whether the runtime got inv. When it did
+// not, inv is queued again for the next /next.
+func (e *environment) deliver(rc *runtimeConn, inv *Invocation) bool {
+	e.current = inv
+	// Taking wmu before e.mu is released orders this answer before any
+	// later one on the connection.
+	rc.wmu.Lock()
+	e.mu.Unlock()
+	err := rc.writeInvocationLocked(inv)
+	rc.wmu.Unlock()
+	if err == nil {
+		return true
+	}
+	_ = rc.c.Close()
+	e.mu.Lock()
+	if e.current == inv {
+		e.current = nil
+		e.queued = inv
+	}
+	e.mu.Unlock()
+	return false
+}
+
+// unqueue takes inv back if the runtime has not fetched it; it reports
+// whether it did.
+func (e *environment) unqueue(inv *Invocation) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.queued != inv {
+		return false
+	}
+	e.queued = nil
+	return true
 }
 
 // postResult serves POST /runtime/invocation/{id}/response and …/error.
-func (e *environment) postResult(w http.ResponseWriter, r *http.Request, id string, isError bool) {
+func (e *environment) postResult(rc *runtimeConn, r *http.Request, id string, isError bool) connState {
+	rc.continueBody(r)
 	payload, tooLarge, err := e.pool.readBody(r)
 	if err != nil {
-		runtimeError(w, http.StatusBadRequest, "InvalidRequest", "reading the body: "+err.Error())
-		return
+		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequest", "reading the body: "+err.Error())
+		return connClose
 	}
 	e.mu.Lock()
 	inv := e.current
 	if inv == nil || inv.RequestID != id {
 		e.mu.Unlock()
-		runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+strconv.Quote(id))
-		return
+		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+strconv.Quote(id))
+		return connKeep
 	}
 	e.current = nil
 	e.mu.Unlock()
@@ -152,42 +196,47 @@ func (e *environment) postResult(w http.ResponseWriter, r *http.Request, id stri
 	}
 	e.results <- res // buffered; one result per fetched invocation
 	if tooLarge {
-		runtimeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+		// The rest of the body is not read: the connection closes.
+		rc.closeAfter()
+		_ = runtimeError(rc, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 			"Exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")
-		return
+		return connClose
 	}
-	accepted(w)
+	_ = accepted(rc)
+	return connKeep
 }
 
 // postInitError serves POST /runtime/init/error: the environment failed
 // to initialise; the invocation waiting for it fails with the posted error.
-func (e *environment) postInitError(w http.ResponseWriter, r *http.Request) {
+func (e *environment) postInitError(rc *runtimeConn, r *http.Request) {
+	rc.continueBody(r)
 	payload, _, err := e.pool.readBody(r)
 	if err != nil {
-		runtimeError(w, http.StatusBadRequest, "InvalidRequest", "reading the body: "+err.Error())
+		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequest", "reading the body: "+err.Error())
 		return
 	}
 	e.mu.Lock()
 	if e.initDone || e.initError != nil {
 		e.mu.Unlock()
-		runtimeError(w, http.StatusForbidden, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime.")
+		_ = runtimeError(rc, http.StatusForbidden, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime.")
 		return
 	}
 	e.initError = errorBody(payload, r.Header.Get(hdrErrorType))
 	e.mu.Unlock()
 	close(e.initFailed)
-	accepted(w)
+	_ = accepted(rc)
 }
 
 // registerExtension serves POST /extension/register. Extensions are
 // accepted so that runtimes asking for SIGTERM on shutdown (aws-lambda-go's
 // lambda.WithEnableSIGTERM) work; they receive no INVOKE events, only
 // SHUTDOWN.
-func (e *environment) registerExtension(w http.ResponseWriter, r *http.Request) {
+func (e *environment) registerExtension(rc *runtimeConn, r *http.Request) {
+	rc.continueBody(r)
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64*1024))
 	name := r.Header.Get(hdrExtensionName)
 	if name == "" {
-		runtimeError(w, http.StatusBadRequest, "InvalidRequest", "missing header "+hdrExtensionName)
+		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequest", "missing header "+hdrExtensionName)
 		return
 	}
 	body, _ := json.Marshal(struct {
@@ -195,21 +244,15 @@ func (e *environment) registerExtension(w http.ResponseWriter, r *http.Request) 
 		FunctionVersion string `json:"functionVersion"`
 		Handler         string `json:"handler"`
 	}{e.pool.name, latest, e.pool.handlerName})
-	h := w.Header()
-	h[hdrExtensionID] = []string{newRequestID()}
-	h[hdrContentType] = []string{"application/json"}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	_ = rc.respond(http.StatusOK, body, hdrContentType, "application/json", hdrExtensionID, newRequestID())
 }
 
 // nextExtensionEvent serves GET /extension/event/next: it blocks until the
 // environment shuts down and then returns the SHUTDOWN event.
-func (e *environment) nextExtensionEvent(w http.ResponseWriter, r *http.Request) {
+func (e *environment) nextExtensionEvent(rc *runtimeConn) {
 	select {
 	case <-e.shutdown:
 	case <-e.dead:
-		return
-	case <-r.Context().Done():
 		return
 	}
 	body, _ := json.Marshal(struct {
@@ -217,9 +260,7 @@ func (e *environment) nextExtensionEvent(w http.ResponseWriter, r *http.Request)
 		ShutdownReason string `json:"shutdownReason"`
 		DeadlineMS     int64  `json:"deadlineMs"`
 	}{"SHUTDOWN", "spindown", time.Now().Add(shutdownGrace).UnixMilli()})
-	w.Header()[hdrContentType] = []string{"application/json"}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	_ = rc.respond(http.StatusOK, body, hdrContentType, "application/json")
 }
 
 // readBody reads a posted result, at most maxResponseBytes; tooLarge
@@ -265,42 +306,28 @@ func errorBody(body []byte, errorType string) []byte {
 }
 
 // accepted answers 202 {"status":"OK"}.
-func accepted(w http.ResponseWriter) {
-	h := w.Header()
-	h[hdrContentType] = []string{"application/json"}
-	h[hdrContentLength] = []string{strconv.Itoa(len(statusOKBody))}
-	h[hdrDate] = nil
-	w.WriteHeader(http.StatusAccepted)
-	_, _ = io.WriteString(w, statusOKBody)
+func accepted(rc *runtimeConn) error {
+	return rc.respond(http.StatusAccepted, []byte(statusOKBody), hdrContentType, "application/json")
 }
 
 // runtimeError answers with the Runtime API's error document.
-func runtimeError(w http.ResponseWriter, status int, errorType, message string) {
-	body := ErrorDocument(errorType, message)
-	h := w.Header()
-	h[hdrContentType] = []string{"application/json"}
-	h[hdrContentLength] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+func runtimeError(rc *runtimeConn, status int, errorType, message string) error {
+	return rc.respond(status, ErrorDocument(errorType, message), hdrContentType, "application/json")
 }
 
-// newTraceID returns an X-Ray trace header for a new, unsampled trace:
+// appendTraceID appends an X-Ray trace header for a new, unsampled trace:
 // Root=1-{epoch seconds, 8 hex}-{96 random bits};Parent={64 random bits};Sampled=0.
-func newTraceID(now time.Time) string {
-	const prefix, mid, suffix = "Root=1-", ";Parent=", ";Sampled=0"
-	var b [len(prefix) + 8 + 1 + 24 + len(mid) + 16 + len(suffix)]byte
-	i := copy(b[:], prefix)
+func appendTraceID(b []byte, now time.Time) []byte {
 	var raw [24]byte // epoch seconds (4), root random (12), parent (8)
 	binary.BigEndian.PutUint32(raw[0:], uint32(now.Unix()))
 	binary.BigEndian.PutUint32(raw[4:], rand.Uint32())
 	binary.BigEndian.PutUint64(raw[8:], rand.Uint64())
 	binary.BigEndian.PutUint64(raw[16:], rand.Uint64())
-	i += hex.Encode(b[i:], raw[0:4])
-	b[i] = '-'
-	i++
-	i += hex.Encode(b[i:], raw[4:16])
-	i += copy(b[i:], mid)
-	i += hex.Encode(b[i:], raw[16:24])
-	copy(b[i:], suffix)
-	return string(b[:])
+	b = append(b, "Root=1-"...)
+	b = hex.AppendEncode(b, raw[0:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, raw[4:16])
+	b = append(b, ";Parent="...)
+	b = hex.AppendEncode(b, raw[16:24])
+	return append(b, ";Sampled=0"...)
 }

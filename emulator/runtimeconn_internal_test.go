@@ -1,0 +1,271 @@
+package emulator
+
+import (
+	"bufio"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawEnvironment is an environment without a process: its Runtime API on
+// a loopback port, for tests that speak raw HTTP to it.
+func rawEnvironment(t *testing.T) *environment {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newEnvPool("raw", "/nonexistent/bootstrap", nil, nil, slog.New(slog.DiscardHandler))
+	e := &environment{
+		pool:       p,
+		ln:         ln,
+		spawned:    time.Now(),
+		results:    make(chan runtimeResult, 1),
+		initFailed: make(chan struct{}),
+		dead:       make(chan struct{}),
+		shutdown:   make(chan struct{}),
+		conns:      map[*runtimeConn]struct{}{},
+	}
+	p.wg.Go(e.accept)
+	t.Cleanup(func() {
+		close(e.dead)
+		e.beginShutdown()
+		e.closeRuntimeAPI()
+		p.wg.Wait()
+	})
+	return e
+}
+
+// rawRuntime is a runtime's connection to a rawEnvironment.
+type rawRuntime struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialRuntime(t *testing.T, e *environment) *rawRuntime {
+	t.Helper()
+	c, err := net.Dial("tcp", e.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawRuntime{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// send writes raw request bytes.
+func (r *rawRuntime) send(s string) {
+	r.t.Helper()
+	if _, err := io.WriteString(r.c, s); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// response reads one response and its body.
+func (r *rawRuntime) response() (*http.Response, string) {
+	r.t.Helper()
+	resp, err := http.ReadResponse(r.br, nil)
+	if err != nil {
+		r.t.Fatalf("read response: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatalf("read body: %v", err)
+	}
+	return resp, string(body)
+}
+
+// closed reports whether the server closed the connection.
+func (r *rawRuntime) closed() bool {
+	_, err := r.br.ReadByte()
+	return err == io.EOF
+}
+
+const nextRequest = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: rt\r\n\r\n"
+
+func testInvocation(payload string) *Invocation {
+	return &Invocation{
+		RequestID:          newRequestID(),
+		InvokedFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:raw",
+		Payload:            []byte(payload),
+		Deadline:           time.Now().Add(time.Minute),
+	}
+}
+
+// waitingConns returns how many /next wait.
+func (e *environment) waitingConns() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.waiting)
+}
+
+// awaitWaiting returns once a /next waits. Nothing but the state tells
+// when the goroutine serving the connection has read the request, so it
+// yields until then.
+func (e *environment) awaitWaiting() {
+	for e.waitingConns() == 0 {
+		runtime.Gosched()
+	}
+}
+
+func TestRuntimeConn(t *testing.T) {
+	t.Run("keep-alive invocations, waiting and queued", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		// Queued before the runtime asks: the reader answers.
+		inv := testInvocation(`{"n":1}`)
+		e.offer(inv)
+		rt.send(nextRequest)
+		resp, body := rt.response()
+		if resp.StatusCode != 200 || body != `{"n":1}` {
+			t.Fatalf("/next = %d %q", resp.StatusCode, body)
+		}
+		for _, h := range []string{hdrRequestID, hdrDeadline, hdrFunctionARN, hdrTraceID} {
+			if resp.Header.Get(h) == "" {
+				t.Errorf("/next lacks %s", h)
+			}
+		}
+		if resp.Header.Get(hdrRequestID) != inv.RequestID || resp.Close {
+			t.Errorf("request ID %q, close %v", resp.Header.Get(hdrRequestID), resp.Close)
+		}
+		// A chunked response with a trailer, as aws-lambda-go posts it.
+		rt.send("POST /2018-06-01/runtime/invocation/" + inv.RequestID + "/response HTTP/1.1\r\nHost: rt\r\n" +
+			"Transfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type\r\n\r\n" +
+			"3\r\n\"ok\r\n1\r\n\"\r\n0\r\nLambda-Runtime-Function-Error-Type: \r\n\r\n")
+		resp, body = rt.response()
+		if resp.StatusCode != http.StatusAccepted || body != statusOKBody {
+			t.Fatalf("/response = %d %q", resp.StatusCode, body)
+		}
+		if res := <-e.results; string(res.payload) != `"ok"` || res.isError {
+			t.Errorf("result = %q error %v", res.payload, res.isError)
+		}
+		// Then a /next that waits: whoever offers the invocation answers.
+		rt.send(nextRequest)
+		inv = testInvocation(`{"n":2}`)
+		go e.offer(inv)
+		resp, body = rt.response()
+		if body != `{"n":2}` || resp.Header.Get(hdrRequestID) != inv.RequestID {
+			t.Fatalf("second /next = %q for %s", body, resp.Header.Get(hdrRequestID))
+		}
+	})
+
+	t.Run("expect 100-continue", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		inv := testInvocation(`{}`)
+		e.offer(inv)
+		rt.send(nextRequest)
+		rt.response()
+		rt.send("POST /2018-06-01/runtime/invocation/" + inv.RequestID + "/error HTTP/1.1\r\nHost: rt\r\n" +
+			"Expect: 100-continue\r\nLambda-Runtime-Function-Error-Type: Custom\r\nContent-Length: 4\r\n\r\n")
+		if resp, _ := rt.response(); resp.StatusCode != http.StatusContinue {
+			t.Fatalf("status %d, want 100 Continue", resp.StatusCode)
+		}
+		rt.send("boom")
+		if resp, _ := rt.response(); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("status %d, want 202", resp.StatusCode)
+		}
+		if res := <-e.results; !res.isError || !strings.Contains(string(res.payload), `"errorType":"Custom"`) {
+			t.Errorf("result = %s error %v", res.payload, res.isError)
+		}
+	})
+
+	t.Run("connection close", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		rt.send("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: rt\r\nConnection: close\r\n\r\n")
+		go e.offer(testInvocation(`{}`))
+		resp, _ := rt.response()
+		if !resp.Close || !rt.closed() {
+			t.Errorf("the answer to a request with Connection: close kept the connection")
+		}
+	})
+
+	t.Run("HTTP/1.0", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		rt.send("GET /2018-06-01/nonsense HTTP/1.0\r\n\r\n")
+		if resp, _ := rt.response(); resp.StatusCode != http.StatusNotFound || !rt.closed() {
+			t.Errorf("HTTP/1.0 request: status %d, connection kept", resp.StatusCode)
+		}
+	})
+
+	t.Run("malformed request", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		rt.send("NONSENSE\r\n\r\n")
+		if resp, _ := rt.response(); resp.StatusCode != http.StatusBadRequest || !rt.closed() {
+			t.Errorf("malformed request: status %d, connection kept", resp.StatusCode)
+		}
+	})
+
+	t.Run("headers too large", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		// The server answers and closes before it has read everything
+		// sent: the write may fail, and the body may be lost to a reset.
+		go io.WriteString(rt.c, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nX-Big: "+strings.Repeat("x", maxRuntimeHeaderBytes)+"\r\n\r\n")
+		resp, err := http.ReadResponse(rt.br, nil)
+		if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("response %v, %v; want 431", resp, err)
+		}
+	})
+
+	t.Run("request sent before the answer to next", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		rt.send(nextRequest + nextRequest)
+		if !rt.closed() {
+			t.Fatal("pipelined request: connection kept")
+		}
+		e.serving.Wait()
+		if n := e.waitingConns(); n != 0 {
+			t.Fatalf("%d connections still wait", n)
+		}
+		inv := testInvocation(`{}`)
+		e.offer(inv)
+		if !e.unqueue(inv) {
+			t.Error("the invocation was not queued for the next /next")
+		}
+	})
+
+	t.Run("runtime hangs up while waiting", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		rt.send(nextRequest)
+		e.awaitWaiting()
+		rt.c.Close()
+		e.serving.Wait()
+		inv := testInvocation(`{}`)
+		e.offer(inv)
+		if !e.unqueue(inv) {
+			t.Error("an invocation went to a runtime that hung up")
+		}
+	})
+
+	t.Run("answer that cannot be written", func(t *testing.T) {
+		e := rawEnvironment(t)
+		rt := dialRuntime(t, e)
+		rt.send(nextRequest)
+		e.awaitWaiting()
+		e.mu.Lock()
+		rc := e.waiting[0]
+		e.mu.Unlock()
+		rc.c.Close()
+		inv := testInvocation(`{}`)
+		e.offer(inv)
+		if !e.unqueue(inv) {
+			t.Error("an invocation that could not be written is lost")
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.current != nil {
+			t.Error("an invocation that could not be written is current")
+		}
+	})
+}
