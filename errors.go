@@ -16,6 +16,7 @@ type RequestError struct {
 	Err error
 }
 
+// Error says which field is invalid and why.
 func (e *RequestError) Error() string { return fmt.Sprintf("invalid %s: %v", e.Field, e.Err) }
 
 // Unwrap returns the underlying cause.
@@ -47,6 +48,8 @@ type InvokeError struct {
 	RetryAfter time.Duration
 }
 
+// Error gives the AWS error type, the HTTP status, the throttle reason and
+// the service's message.
 func (e *InvokeError) Error() string {
 	msg := fmt.Sprintf("%s (HTTP %d)", e.Type, e.StatusCode)
 	if e.Reason != "" {
@@ -73,6 +76,8 @@ type FunctionError struct {
 	ErrorMessage string
 }
 
+// Error gives the X-Amz-Function-Error kind and the function's error type
+// and message.
 func (e *FunctionError) Error() string {
 	msg := "function error (" + e.Kind + ")"
 	if e.ErrorType != "" {
@@ -94,6 +99,7 @@ type TransportError struct {
 	Err error
 }
 
+// Error says whether the request was sent and what broke.
 func (e *TransportError) Error() string {
 	if e.Sent {
 		return fmt.Sprintf("no response after the request was sent: %v", e.Err)

@@ -95,6 +95,7 @@ type FunctionError struct {
 	Message string
 }
 
+// Error returns e.Message.
 func (e *FunctionError) Error() string { return e.Message }
 
 // ErrorType returns e.Type.

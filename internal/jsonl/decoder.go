@@ -41,6 +41,7 @@ type LineError struct {
 	Err   error
 }
 
+// Error names the line, the field when known, and the problem.
 func (e *LineError) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("line %d: field %s: %v", e.Line, e.Field, e.Err)
@@ -48,6 +49,7 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
 }
 
+// Unwrap returns the underlying problem.
 func (e *LineError) Unwrap() error { return e.Err }
 
 // Options configure a Decoder.
