@@ -50,7 +50,7 @@ const statusOKBody = `{"status":"OK"}` + "\n"
 // serveRuntime answers one request of the Runtime API or the Extensions
 // API of an environment, as its process sees them at
 // AWS_LAMBDA_RUNTIME_API.
-func (e *environment) serveRuntime(rc *runtimeConn, r *http.Request) connState {
+func (e *environment) serveRuntime(rc *runtimeConn, r *runtimeRequest) connState {
 	e.mu.Lock()
 	closing := e.closing
 	pipelined := slices.Contains(e.waiting, rc)
@@ -66,13 +66,13 @@ func (e *environment) serveRuntime(rc *runtimeConn, r *http.Request) connState {
 		return connClose
 	}
 
-	path := r.URL.Path
+	path := r.path
 	switch {
-	case path == runtimeNextPath && r.Method == http.MethodGet:
+	case path == runtimeNextPath && r.method == http.MethodGet:
 		return e.next(rc)
-	case path == runtimeInitErrorPath && r.Method == http.MethodPost:
+	case path == runtimeInitErrorPath && r.method == http.MethodPost:
 		e.postInitError(rc, r)
-	case strings.HasPrefix(path, runtimeInvocationPrefix) && r.Method == http.MethodPost:
+	case strings.HasPrefix(path, runtimeInvocationPrefix) && r.method == http.MethodPost:
 		id, action, _ := strings.Cut(path[len(runtimeInvocationPrefix):], "/")
 		switch action {
 		case "response":
@@ -82,14 +82,14 @@ func (e *environment) serveRuntime(rc *runtimeConn, r *http.Request) connState {
 		default:
 			_ = runtimeError(rc, http.StatusNotFound, "NotFound", "unknown Runtime API path "+path)
 		}
-	case path == extensionRegisterPath && r.Method == http.MethodPost:
+	case path == extensionRegisterPath && r.method == http.MethodPost:
 		e.registerExtension(rc, r)
-	case path == extensionNextPath && r.Method == http.MethodGet:
+	case path == extensionNextPath && r.method == http.MethodGet:
 		e.nextExtensionEvent(rc)
-	case (path == extensionInitErrorPath || path == extensionExitErrorPath) && r.Method == http.MethodPost:
+	case (path == extensionInitErrorPath || path == extensionExitErrorPath) && r.method == http.MethodPost:
 		_ = rc.respond(http.StatusAccepted, nil)
 	default:
-		_ = runtimeError(rc, http.StatusNotFound, "NotFound", "unknown Runtime API path "+r.Method+" "+path)
+		_ = runtimeError(rc, http.StatusNotFound, "NotFound", "unknown Runtime API path "+r.method+" "+path)
 	}
 	return connKeep
 }
@@ -169,7 +169,7 @@ func (e *environment) unqueue(inv *Invocation) bool {
 }
 
 // postResult serves POST /runtime/invocation/{id}/response and …/error.
-func (e *environment) postResult(rc *runtimeConn, r *http.Request, id string, isError bool) connState {
+func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, isError bool) connState {
 	rc.continueBody(r)
 	payload, tooLarge, err := e.pool.readBody(r)
 	if err != nil {
@@ -192,7 +192,7 @@ func (e *environment) postResult(rc *runtimeConn, r *http.Request, id string, is
 		res = runtimeResult{isError: true, payload: ErrorDocument("Function.ResponseSizeTooLarge",
 			"Response payload size exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")}
 	case isError:
-		res.payload = errorBody(payload, r.Header.Get(hdrErrorType))
+		res.payload = errorBody(payload, r.errorType)
 	}
 	e.results <- res // buffered; one result per fetched invocation
 	if tooLarge {
@@ -208,7 +208,7 @@ func (e *environment) postResult(rc *runtimeConn, r *http.Request, id string, is
 
 // postInitError serves POST /runtime/init/error: the environment failed
 // to initialise; the invocation waiting for it fails with the posted error.
-func (e *environment) postInitError(rc *runtimeConn, r *http.Request) {
+func (e *environment) postInitError(rc *runtimeConn, r *runtimeRequest) {
 	rc.continueBody(r)
 	payload, _, err := e.pool.readBody(r)
 	if err != nil {
@@ -221,7 +221,7 @@ func (e *environment) postInitError(rc *runtimeConn, r *http.Request) {
 		_ = runtimeError(rc, http.StatusForbidden, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime.")
 		return
 	}
-	e.initError = errorBody(payload, r.Header.Get(hdrErrorType))
+	e.initError = errorBody(payload, r.errorType)
 	e.mu.Unlock()
 	close(e.initFailed)
 	_ = accepted(rc)
@@ -231,10 +231,10 @@ func (e *environment) postInitError(rc *runtimeConn, r *http.Request) {
 // accepted so that runtimes asking for SIGTERM on shutdown (aws-lambda-go's
 // lambda.WithEnableSIGTERM) work; they receive no INVOKE events, only
 // SHUTDOWN.
-func (e *environment) registerExtension(rc *runtimeConn, r *http.Request) {
+func (e *environment) registerExtension(rc *runtimeConn, r *runtimeRequest) {
 	rc.continueBody(r)
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64*1024))
-	name := r.Header.Get(hdrExtensionName)
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.body, 64*1024))
+	name := r.extensionName
 	if name == "" {
 		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequest", "missing header "+hdrExtensionName)
 		return
@@ -265,13 +265,13 @@ func (e *environment) nextExtensionEvent(rc *runtimeConn) {
 
 // readBody reads a posted result, at most maxResponseBytes; tooLarge
 // reports a longer body. The payload is the caller's to keep.
-func (p *envPool) readBody(r *http.Request) (payload []byte, tooLarge bool, err error) {
-	if n := r.ContentLength; n >= 0 && n <= maxResponseBytes {
+func (p *envPool) readBody(r *runtimeRequest) (payload []byte, tooLarge bool, err error) {
+	if n := r.contentLength; n >= 0 && n <= maxResponseBytes {
 		payload = make([]byte, n)
-		_, err = io.ReadFull(r.Body, payload)
+		_, err = io.ReadFull(r.body, payload)
 		return payload, false, err
 	}
-	if r.ContentLength > maxResponseBytes {
+	if r.contentLength > maxResponseBytes {
 		return nil, true, nil
 	}
 	// Chunked (aws-lambda-go streams its responses): read into a reused
@@ -283,7 +283,7 @@ func (p *envPool) readBody(r *http.Request) (payload []byte, tooLarge bool, err 
 			p.bufs.Put(buf)
 		}
 	}()
-	if _, err = buf.ReadFrom(io.LimitReader(r.Body, maxResponseBytes+1)); err != nil {
+	if _, err = buf.ReadFrom(io.LimitReader(r.body, maxResponseBytes+1)); err != nil {
 		return nil, false, err
 	}
 	if buf.Len() > maxResponseBytes {

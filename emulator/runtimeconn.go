@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -17,10 +16,9 @@ import (
 // than net/http's: a runtime makes two requests per invocation on one
 // keep-alive connection, and net/http's per-request machinery (a
 // background read and its cancellation per request, a context, a response
-// object, buffered writes) cost more than the rest of the emulator's work
-// for the invocation. Requests are still parsed by net/http
-// (http.ReadRequest), with its handling of Content-Length, chunked bodies
-// and trailers; answers are written whole, headers and body in one write.
+// object, a header map, buffered writes) cost more than the rest of the
+// emulator's work for the invocation. Requests are parsed by
+// requestReader; answers are written whole, headers and body in one write.
 
 const (
 	// maxRuntimeHeaderBytes bounds a request's line and headers, as
@@ -42,10 +40,11 @@ const (
 // (environment.deliver), which spares a goroutine switch per invocation.
 // wmu serialises writes.
 type runtimeConn struct {
-	e  *environment
-	c  net.Conn
-	lr limitedConnReader
-	br *bufio.Reader
+	e   *environment
+	c   net.Conn
+	lr  limitedConnReader
+	rr  requestReader
+	req runtimeRequest // the request being served
 
 	wmu   sync.Mutex
 	wbuf  []byte // the answer being written, under wmu
@@ -55,7 +54,8 @@ type runtimeConn struct {
 func newRuntimeConn(e *environment, c net.Conn) *runtimeConn {
 	rc := &runtimeConn{e: e, c: c}
 	rc.lr.c = c
-	rc.br = bufio.NewReaderSize(&rc.lr, 4096)
+	rc.rr.lr = &rc.lr
+	rc.rr.br = bufio.NewReaderSize(&rc.lr, 4096)
 	rc.wbuf = make([]byte, 0, 512)
 	return rc
 }
@@ -64,16 +64,20 @@ func newRuntimeConn(e *environment, c net.Conn) *runtimeConn {
 // cannot be read or the environment closes the connection.
 func (rc *runtimeConn) serve() {
 	defer rc.e.dropConn(rc)
+	req := &rc.req
 	for {
 		rc.lr.remain = maxRuntimeHeaderBytes
-		req, err := http.ReadRequest(rc.br)
+		err := rc.rr.read(req)
 		var op *net.OpError
 		switch {
 		case err == nil:
 		case errors.Is(err, errHeadersTooLarge):
 			_ = rc.writeRaw("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large")
 			return
-		case errors.Is(err, io.EOF) || errors.As(err, &op):
+		case errors.Is(err, errTransferCoding):
+			_ = rc.writeRaw("HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nUnsupported transfer encoding")
+			return
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &op):
 			return // the runtime hung up, or the connection was closed
 		default:
 			// What net/http's server answers to what it cannot parse.
@@ -82,7 +86,7 @@ func (rc *runtimeConn) serve() {
 		}
 		rc.lr.remain = math.MaxInt64
 		rc.wmu.Lock()
-		rc.close = req.Close
+		rc.close = req.close
 		rc.wmu.Unlock()
 		switch rc.e.serveRuntime(rc, req) {
 		case connClose:
@@ -93,7 +97,7 @@ func (rc *runtimeConn) serve() {
 			// writes the answer closes the connection.
 			continue
 		}
-		if req.Close || !discardBody(req) {
+		if req.close || !discardBody(req.body) {
 			return
 		}
 	}
@@ -108,11 +112,14 @@ const (
 	connWaiting                  // a /next waits for an invocation
 )
 
-// discardBody reads what the handler left of req's body, if it is short;
-// it reports whether the connection can read the next request.
-func discardBody(req *http.Request) bool {
-	n, err := io.CopyN(io.Discard, req.Body, maxDiscardBytes+1)
-	return err == io.EOF && n <= maxDiscardBytes
+// discardBody reads what the handler left of a body, if it is short; it
+// reports whether the connection can read the next request.
+func discardBody(body requestBody) bool {
+	if body.done() {
+		return true
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(body, maxDiscardBytes+1))
+	return err == nil && n <= maxDiscardBytes && body.done()
 }
 
 // closeAfter makes the next answer close the connection.
@@ -124,8 +131,9 @@ func (rc *runtimeConn) closeAfter() {
 
 // continueBody answers "Expect: 100-continue" before a request's body is
 // read (curl asks for it with bodies over 1 KB), as net/http's server does.
-func (rc *runtimeConn) continueBody(req *http.Request) {
-	if req.ContentLength != 0 && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+func (rc *runtimeConn) continueBody(req *runtimeRequest) {
+	if req.expectContinue && req.contentLength != 0 && !req.body.done() {
+		req.expectContinue = false
 		_ = rc.writeRaw("HTTP/1.1 100 Continue\r\n\r\n")
 	}
 }
