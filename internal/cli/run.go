@@ -17,46 +17,43 @@ import (
 )
 
 // run invokes every request of the input and writes the results, the
-// progress line and the summary. The first signal stops taking new
-// requests and lets the ones in flight finish; the second cancels those
-// too (they get a cancelled result).
+// progress line and the summary, and returns the exit status.
 func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 	start := time.Now()
 	summary := progress.NewSummary(start)
-
 	intake, stopIntake := context.WithCancel(ctx)
 	inFlight, abort := context.WithCancel(ctx)
 	defer stopIntake()
 	defer abort()
-	var interrupted bool
-	watchDone := make(chan struct{})
-	var watcher sync.WaitGroup
-	watcher.Go(func() {
-		select {
-		case <-signals:
-		case <-watchDone:
-			return
-		}
-		interrupted = true
-		stopIntake()
-		fmt.Fprintf(env.stdio.Err, "\nlambdafan: stopping: no new invocations; waiting up to %v for those in flight (interrupt again to abort them)\n", env.opts.grace)
-		grace := time.NewTimer(env.opts.grace)
-		defer grace.Stop()
-		select {
-		case <-signals:
-			fmt.Fprintln(env.stdio.Err, "lambdafan: aborting the invocations in flight")
-			abort()
-		case <-grace.C:
-			fmt.Fprintln(env.stdio.Err, "lambdafan: grace period over: aborting the invocations still in flight")
-			abort()
-		case <-watchDone:
-		}
-	})
-
-	window := 16*env.opts.concurrency + 1024
-	out := newResultWriter(env.output, env.opts.ordered, window)
+	watcher := env.watchSignals(signals, stopIntake, abort)
+	out := newResultWriter(env.output, env.opts.ordered, 16*env.opts.concurrency+1024)
 	meter := env.startMeter(summary, start)
 
+	credentialsErr, readErr := env.pump(intake, inFlight, out, summary, watcher)
+	interrupted := watcher.stop()
+	if meter != nil {
+		meter.Stop()
+	}
+	if err := readErr(); err != nil && !interrupted {
+		fmt.Fprintf(env.stdio.Err, "lambdafan: input: %v (requests after that point were not read)\n", err)
+		return max(env.report(out, summary), ExitFailed)
+	}
+	status := env.report(out, summary)
+	switch {
+	case credentialsErr != nil:
+		fmt.Fprintf(env.stdio.Err, "lambdafan: stopped: %v\nRefresh the credentials (e.g. aws sso login), then %s\n", credentialsErr, env.resumeHint())
+		return ExitFailed
+	case interrupted:
+		fmt.Fprintf(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was invoked; %s\n", env.resumeHint())
+		return ExitInterrupted
+	}
+	return status
+}
+
+// pump feeds the decoded input through the client and writes each result.
+// It returns the credentials error that stopped the run early, if any, and
+// the input's read error.
+func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, summary *progress.Summary, watcher *signalWatcher) (credentialsErr error, readErr func() error) {
 	items, readErr := jsonl.Decode(env.input, env.opts.decodeOptions())
 	queue := make(chan jsonl.Item, 256)
 	var reader sync.WaitGroup
@@ -71,7 +68,6 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 		}
 	})
 	reqs, sources := env.requests(intake, queue, out, summary)
-	var credentialsErr error
 	for r := range env.client.Stream(inFlight, reqs) {
 		src := sources.take(r.Index)
 		summary.Add(&r, jsonl.Outcome(&r))
@@ -80,19 +76,19 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 			credentialsErr = r.Err
 		}
 	}
-	stopIntake() // the stream may have stopped early; the reader must too
-	close(watchDone)
-	watcher.Wait()
-	if !interrupted || env.inputFile != nil {
+	watcher.stopIntake() // the stream may have stopped early; the reader must too
+	if !watcher.interrupted() || env.inputFile != nil {
 		// After an interruption the reader may be blocked in a read of
 		// standard input, which cannot be interrupted; the process is
 		// about to exit, so it is left behind then.
 		reader.Wait()
 	}
-	if meter != nil {
-		meter.Stop()
-	}
+	return credentialsErr, readErr
+}
 
+// report finishes the output, prints the summary (and writes it with
+// --summary-json), and returns the exit status the results call for.
+func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 	status := ExitOK
 	if err := out.finish(); err != nil {
 		fmt.Fprintf(env.stdio.Err, "lambdafan: cannot write results: %v\n", err)
@@ -104,10 +100,6 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 			status = ExitFailed
 		}
 		env.outputFile = nil
-	}
-	if err := readErr(); err != nil && !interrupted {
-		fmt.Fprintf(env.stdio.Err, "lambdafan: input: %v (requests after that point were not read)\n", err)
-		status = ExitFailed
 	}
 	report := summary.Report(time.Now())
 	if !env.opts.quiet {
@@ -122,19 +114,10 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 			status = ExitFailed
 		}
 	}
-	switch {
-	case credentialsErr != nil:
-		fmt.Fprintf(env.stdio.Err, "lambdafan: stopped: %v\nRefresh the credentials (e.g. aws sso login), then %s\n", credentialsErr, env.resumeHint())
-		return ExitFailed
-	case interrupted:
-		fmt.Fprintf(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was invoked; %s\n", env.resumeHint())
-		return ExitInterrupted
-	case status != ExitOK:
-		return status
-	case report.Failed():
-		return ExitFailed
+	if status == ExitOK && report.Failed() {
+		status = ExitFailed
 	}
-	return ExitOK
+	return status
 }
 
 // source is where a request came from in the input.
