@@ -31,7 +31,7 @@ func newCommandHandler(def Function, env []string, log *slog.Logger) (commandHan
 	if err != nil {
 		return nil, err
 	}
-	return newEnvPool(def.Name, program, slices.Clone(def.Command[1:]), env, log), nil
+	return newEnvPool(def.Name, program, slices.Clone(def.Command[1:]), env, def.MaxConcurrencyPerEnvironment, log), nil
 }
 
 // resolveProgram returns the absolute path of a command's program.
@@ -67,17 +67,21 @@ const (
 )
 
 // reservedEnv reports the variables a Function's Environment cannot set:
-// the Runtime API address is per environment, and _LAMBDA_SERVER_PORT
-// would make aws-lambda-go use its retired RPC mode instead of the
-// Runtime API.
+// the Runtime API address is per environment, _LAMBDA_SERVER_PORT would
+// make aws-lambda-go use its retired RPC mode instead of the Runtime API,
+// and AWS_LAMBDA_MAX_CONCURRENCY follows MaxConcurrencyPerEnvironment
+// (a runtime polling more often than the emulator hands out would only
+// wait).
 func reservedEnv(name string) bool {
-	return name == "AWS_LAMBDA_RUNTIME_API" || name == "_LAMBDA_SERVER_PORT"
+	return name == "AWS_LAMBDA_RUNTIME_API" || name == "_LAMBDA_SERVER_PORT" || name == "AWS_LAMBDA_MAX_CONCURRENCY"
 }
 
 // runtimeEnv is the environment of a function's processes, besides the
 // per-environment AWS_LAMBDA_RUNTIME_API: the variables Lambda defines for
 // an OS-only runtime, then the function's own Environment (sorted by name;
-// it may override all but reservedEnv). Nothing is inherited from the
+// it may override all but reservedEnv), with AWS_LAMBDA_MAX_CONCURRENCY
+// for functions that run several invocations per environment. Nothing is
+// inherited from the
 // emulator's environment but PATH. LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR
 // are the directory of the command's program when given as a path, else
 // the working directory. The AWS credentials are the emulator's own (by
@@ -105,6 +109,9 @@ func (s *Server) runtimeEnv(def Function) []string {
 		"AWS_ACCESS_KEY_ID=" + s.cfg.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + s.cfg.SecretAccessKey,
 		"AWS_SESSION_TOKEN=" + runtimeSessionToken,
+	}
+	if def.MaxConcurrencyPerEnvironment > 1 {
+		env = append(env, "AWS_LAMBDA_MAX_CONCURRENCY="+strconv.Itoa(def.MaxConcurrencyPerEnvironment))
 	}
 	for _, k := range slices.Sorted(maps.Keys(def.Environment)) {
 		if !reservedEnv(k) {

@@ -35,6 +35,10 @@ const (
 	// DefaultMaxEventRetries is how many times an Event invocation whose
 	// function fails is retried, as in Lambda.
 	DefaultMaxEventRetries = 2
+	// MaxConcurrencyPerEnvironment is the largest
+	// Function.MaxConcurrencyPerEnvironment, Lambda's limit for
+	// PerExecutionEnvironmentMaxConcurrency.
+	MaxConcurrencyPerEnvironment = 1600
 )
 
 // Payload limits of the Invoke API, in bytes.
@@ -133,4 +137,13 @@ type Function struct {
 	// MaxEventRetries is how often a failed Event invocation is retried
 	// (0 to 2). Nil means DefaultMaxEventRetries.
 	MaxEventRetries *int
+
+	// MaxConcurrencyPerEnvironment, for a Command function, runs up to
+	// that many invocations at once in each execution environment, as
+	// Lambda Managed Instances do (their PerExecutionEnvironmentMaxConcurrency,
+	// 1 to MaxConcurrencyPerEnvironment): the process gets
+	// AWS_LAMBDA_MAX_CONCURRENCY and may poll /next that many times at
+	// once; a timed-out invocation fails but its environment is not
+	// killed. 0 or 1 means one invocation at a time, as in Lambda.
+	MaxConcurrencyPerEnvironment int
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,18 +14,22 @@ import (
 
 // environment is one execution environment: one process started from a
 // function's Command, with its own Runtime API endpoint on a loopback
-// port. It runs one invocation at a time; its pool owns it while idle and
-// the invoking goroutine owns it while it runs an invocation.
+// port. It runs one invocation at a time, or up to slots at once (Lambda
+// Managed Instances); its pool hands out its free slots, and each
+// invoking goroutine owns the invocation it runs.
 type environment struct {
 	pool    *envPool
 	cmd     *exec.Cmd
 	ln      net.Listener // the Runtime API's
 	out     *outputCapture
+	outW    *os.File // the pipe's write end, until the process has it
 	mem     *peakMemory
 	spawned time.Time
+	slots   int
 
-	// results carries the runtime's answer to the invocation it fetched.
-	results chan runtimeResult
+	// spawnTried is closed once spawn has started the process or failed
+	// to: cmd and mem are set then.
+	spawnTried chan struct{}
 	// initFailed is closed when the runtime posts /init/error.
 	initFailed chan struct{}
 	// dead is closed once the process has exited and exitErr is set.
@@ -36,14 +41,12 @@ type environment struct {
 
 	exitErr error // cmd.Wait's result, written before dead is closed
 
-	// used counts the invocations handed to the environment; only its
-	// current owner touches it.
-	used int
+	free int // slots not handed out; guarded by pool.mu
 
 	mu           sync.Mutex
-	queued       *Invocation    // handed over, not fetched by the runtime yet
-	waiting      []*runtimeConn // connections whose /next waits for an invocation
-	current      *Invocation    // fetched by the runtime, not answered yet
+	queued       []*envCall          // handed over, not fetched by the runtime yet
+	waiting      []*runtimeConn      // connections whose /next waits for an invocation
+	fetched      map[string]*envCall // fetched by the runtime, not answered yet
 	initDone     bool
 	initDuration time.Duration
 	initError    []byte                    // body posted to /init/error
@@ -52,17 +55,32 @@ type environment struct {
 	serving      sync.WaitGroup            // the goroutines serving conns
 }
 
+// envCall is one invocation handed to an environment.
+type envCall struct {
+	inv *Invocation
+	// result carries the runtime's answer (buffered: the invoker may
+	// have stopped waiting).
+	result chan runtimeResult
+	// abandoned marks an invocation whose invoker stopped waiting while
+	// the runtime runs it; its slot is given back with the answer.
+	// Guarded by the environment's mu.
+	abandoned bool
+}
+
 // runtimeResult is what the runtime posted for an invocation.
 type runtimeResult struct {
 	payload []byte
 	isError bool
 }
 
-// startEnvironment spawns a new environment for p's function: its Runtime
-// API listener, then the process. The environment's goroutines belong to
-// p.wg.
-func startEnvironment(p *envPool) (*environment, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// newEnvironment prepares an environment for p's function: its Runtime
+// API listener and its output pipe. spawn starts its process.
+func newEnvironment(p *envPool) (*environment, error) {
+	// No TCP keep-alive probes on loopback connections to a child
+	// process: they would only cost system calls on every accept, and
+	// runtimes that keep few idle connections (aws-lambda-go with
+	// several invocations at once) connect often.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtime API listener: %w", err)
 	}
@@ -78,34 +96,47 @@ func startEnvironment(p *envPool) (*environment, error) {
 		w.Close()
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
-	e := &environment{
+	return &environment{
 		pool:       p,
 		out:        out,
+		outW:       w,
 		ln:         ln,
-		results:    make(chan runtimeResult, 1),
+		slots:      p.slots,
+		fetched:    make(map[string]*envCall, p.slots),
+		spawnTried: make(chan struct{}),
 		initFailed: make(chan struct{}),
 		dead:       make(chan struct{}),
 		shutdown:   make(chan struct{}),
 		conns:      map[*runtimeConn]struct{}{},
-	}
+	}, nil
+}
+
+// spawn starts the environment's process. The environment's goroutines
+// belong to the pool's wg. When the process cannot start, the
+// environment is dead at once, with the error as its exit error.
+func (e *environment) spawn() error {
+	defer close(e.spawnTried)
+	p := e.pool
 	cmd := exec.Command(p.program, p.args...)
-	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
-	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+e.ln.Addr().String())
+	cmd.Stdout, cmd.Stderr = e.outW, e.outW
 	startInOwnGroup(cmd)
 	e.cmd = cmd
 	e.spawned = time.Now()
-	err = cmd.Start()
-	w.Close() // the child has its copy; ours would keep the pipe from ending
+	err := cmd.Start()
+	e.outW.Close() // the child has its copy; ours would keep the pipe from ending
 	if err != nil {
-		ln.Close()
-		r.Close()
-		return nil, err
+		e.ln.Close()
+		e.out.close()
+		e.exitErr = err
+		close(e.dead)
+		return err
 	}
 	e.mem = openPeakMemory(cmd.Process.Pid)
 	p.wg.Go(e.accept)
 	p.wg.Go(e.out.run)
 	p.wg.Go(e.wait)
-	return e, nil
+	return nil
 }
 
 // accept serves the Runtime API's connections, each in a goroutine of
@@ -154,11 +185,21 @@ func (e *environment) accept() {
 func (e *environment) dropConn(rc *runtimeConn) {
 	e.mu.Lock()
 	delete(e.conns, rc)
-	if i := slices.Index(e.waiting, rc); i >= 0 {
-		e.waiting = slices.Delete(e.waiting, i, i+1)
+	if rc.waiting {
+		e.waiting = slices.DeleteFunc(e.waiting, func(w *runtimeConn) bool { return w == rc })
+		rc.waiting = false
 	}
 	e.mu.Unlock()
 	_ = rc.c.Close()
+}
+
+// terminate asks the process group to stop (SIGTERM).
+func (e *environment) terminate() error {
+	<-e.spawnTried
+	if e.cmd.Process == nil {
+		return nil
+	}
+	return terminateGroup(e.cmd.Process)
 }
 
 // wait reaps the process and marks the environment dead.
@@ -167,11 +208,21 @@ func (e *environment) wait() {
 	close(e.dead)
 }
 
-// pid is the process's ID.
-func (e *environment) pid() int { return e.cmd.Process.Pid }
+// pid is the process's ID, or 0 when it did not start.
+func (e *environment) pid() int {
+	<-e.spawnTried
+	if e.cmd.Process == nil {
+		return 0
+	}
+	return e.cmd.Process.Pid
+}
 
 // kill kills the process group; dead is closed once it is reaped.
 func (e *environment) kill() {
+	<-e.spawnTried
+	if e.cmd.Process == nil {
+		return
+	}
 	if err := killGroup(e.cmd.Process); err != nil {
 		e.pool.log.Warn("kill execution environment", "function", e.pool.name, "pid", e.pid(), "err", err)
 	}

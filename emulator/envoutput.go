@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 )
@@ -19,7 +20,9 @@ const (
 
 // outputCapture collects what an environment's process writes to its
 // stdout and stderr (one pipe, so their order is kept) and hands it to the
-// log of the invocation that is running.
+// log of the invocation that is running — to the logs of all those
+// running, when an environment runs several at once and their output
+// cannot be told apart.
 //
 // Output printed between invocations (during init, or after a response)
 // is kept, up to maxPendingOutput bytes, and written at the start of the
@@ -37,8 +40,8 @@ type outputCapture struct {
 	rc syscall.RawConn
 
 	mu      sync.Mutex
-	sink    io.Writer // the running invocation's log, nil between invocations
-	pending []byte    // output printed between invocations
+	sinks   []io.Writer // the running invocations' logs, io.Discard for those not kept
+	pending []byte      // output printed between invocations
 	buf     []byte
 }
 
@@ -104,43 +107,51 @@ func (o *outputCapture) copyBlocking() {
 	}
 }
 
-// deliver writes p to the sink or keeps it for the next one. Callers hold mu.
+// deliver writes p to the sinks or keeps it for the next one. Callers
+// hold mu.
 func (o *outputCapture) deliver(p []byte) {
-	if o.sink != nil {
-		_, _ = o.sink.Write(p)
+	if len(o.sinks) == 0 {
+		room := maxPendingOutput - len(o.pending)
+		o.pending = append(o.pending, p[:min(room, len(p))]...)
 		return
 	}
-	room := maxPendingOutput - len(o.pending)
-	o.pending = append(o.pending, p[:min(room, len(p))]...)
+	for _, w := range o.sinks {
+		if w != io.Discard {
+			_, _ = w.Write(p)
+		}
+	}
 }
 
 // attach starts sending output to w, beginning with what was printed
 // since the last invocation. A nil w (or io.Discard) drops the output.
 func (o *outputCapture) attach(w io.Writer) {
-	if w == io.Discard {
-		w = nil
+	if w == nil {
+		w = io.Discard
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if w == nil {
-		o.pending = o.pending[:0]
-		o.sink = io.Discard
-		return
-	}
 	if len(o.pending) > 0 {
-		_, _ = w.Write(o.pending)
+		if w != io.Discard {
+			_, _ = w.Write(o.pending)
+		}
 		o.pending = o.pending[:0]
 	}
-	o.sink = w
+	o.sinks = append(o.sinks, w)
 }
 
-// detach reads what is left in the pipe into the current sink and stops
-// writing to it: after detach returns the sink is never written again.
-func (o *outputCapture) detach() {
+// detach reads what is left in the pipe into the sinks and stops writing
+// to w, which attach added: after detach returns w is never written
+// again.
+func (o *outputCapture) detach(w io.Writer) {
+	if w == nil {
+		w = io.Discard
+	}
 	o.drain()
 	o.mu.Lock()
-	o.sink = nil
-	o.mu.Unlock()
+	defer o.mu.Unlock()
+	if i := slices.Index(o.sinks, w); i >= 0 {
+		o.sinks = slices.Delete(o.sinks, i, i+1)
+	}
 }
 
 // drain delivers what the pipe holds now, up to maxDrainBytes.

@@ -1,12 +1,14 @@
 package emulator
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,48 +30,57 @@ var errPoolClosed = errors.New("the function's execution environments are shut d
 
 // envPool runs one function's invocations in execution environments
 // (processes speaking the Lambda Runtime API). It starts an environment
-// whenever an invocation finds none idle — the server already bounds the
-// invocations in flight by the function's concurrency — keeps environments
-// warm after each invocation and reuses the most recently used first.
-// Environments whose process crashed, timed out or failed to initialise
-// are discarded. It is safe for concurrent use.
+// whenever an invocation finds none with a free slot — the server already
+// bounds the invocations in flight by the function's concurrency — keeps
+// environments warm after each invocation and reuses the most recently
+// used first. An environment runs one invocation at a time, or up to slots
+// at once for functions with MaxConcurrencyPerEnvironment (Lambda Managed
+// Instances). Environments whose process crashed, timed out (one
+// invocation at a time only) or failed to initialise are discarded. It is
+// safe for concurrent use.
 type envPool struct {
 	name        string // function name
 	program     string // absolute path of the executable
 	args        []string
 	env         []string // the processes' environment, but AWS_LAMBDA_RUNTIME_API
+	slots       int      // invocations an environment runs at once
 	handlerName string
 	log         *slog.Logger
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
+	readers     sync.Pool // *bufio.Reader of Runtime API connections
 
 	wg sync.WaitGroup // every goroutine of every environment
 
-	mu     sync.Mutex
-	idle   []*environment // a stack: the warmest on top
+	mu sync.Mutex
+	// idle holds the live environments with a free slot, as a stack: the
+	// warmest on top. An environment is on it exactly when its free > 0.
+	idle   []*environment
 	live   map[*environment]struct{}
 	closed bool
 }
 
-func newEnvPool(name, program string, args, env []string, log *slog.Logger) *envPool {
+func newEnvPool(name, program string, args, env []string, slots int, log *slog.Logger) *envPool {
 	return &envPool{
 		name:        name,
 		program:     program,
 		args:        args,
 		env:         env,
+		slots:       max(slots, 1),
 		handlerName: handlerName(program),
 		log:         log,
 		bufs:        sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		readers:     sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }},
 		live:        map[*environment]struct{}{},
 	}
 }
 
-// Invoke runs inv in an idle environment, or in a new one (a cold start,
-// reported in Output.InitDuration). When ctx is done first, the
-// environment is killed and Invoke returns at once; the server reports the
-// timeout.
+// Invoke runs inv in an environment with a free slot, or in a new one (a
+// cold start, reported in Output.InitDuration). When ctx is done first,
+// Invoke returns at once and the server reports the timeout; an
+// environment running one invocation at a time is killed then.
 func (p *envPool) Invoke(ctx context.Context, inv *Invocation) Output {
 	for {
-		e, err := p.acquire()
+		e, fresh, err := p.acquire()
 		if err != nil {
 			errorType := "Runtime.InvalidEntrypoint"
 			if errors.Is(err, errPoolClosed) {
@@ -77,54 +88,81 @@ func (p *envPool) Invoke(ctx context.Context, inv *Invocation) Output {
 			}
 			return Output{Error: true, Payload: ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
 		}
-		out, retry := e.invoke(ctx, inv)
+		out, retry := e.invoke(ctx, inv, fresh)
 		if !retry {
 			return out
 		}
 	}
 }
 
-// acquire takes the warmest idle environment, or starts a new one.
-func (p *envPool) acquire() (*environment, error) {
+// acquire takes a slot of the warmest environment that has one, or starts
+// a new environment; fresh reports the latter.
+func (p *envPool) acquire() (e *environment, fresh bool, err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, errPoolClosed
+		return nil, false, errPoolClosed
 	}
 	for len(p.idle) > 0 {
 		e := p.idle[len(p.idle)-1]
-		p.idle[len(p.idle)-1] = nil
-		p.idle = p.idle[:len(p.idle)-1]
 		select {
 		case <-e.dead: // it exited while idle
-			p.discardLocked(e)
+			p.discardLocked(e) // which takes it off the stack
 			continue
 		default:
 		}
+		if e.free--; e.free == 0 {
+			p.popIdleLocked()
+		}
 		p.mu.Unlock()
-		return e, nil
+		return e, false, nil
+	}
+
+	// The new environment takes invocations before its process runs, and
+	// its listener and pipe are made under the lock (a few system calls;
+	// the process starts after): with several slots, a burst of
+	// invocations fills one environment rather than starting one each.
+	e, err = newEnvironment(p)
+	if err != nil {
+		p.mu.Unlock()
+		return nil, false, err
+	}
+	p.live[e] = struct{}{}
+	if e.free = p.slots - 1; e.free > 0 {
+		p.idle = append(p.idle, e)
 	}
 	p.mu.Unlock()
-
-	e, err := startEnvironment(p)
-	if err != nil {
-		return nil, err
+	if err := e.spawn(); err != nil {
+		// Invocations that took its other slots see it dead and retry.
+		p.mu.Lock()
+		delete(p.live, e)
+		p.removeIdleLocked(e)
+		p.mu.Unlock()
+		return nil, false, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.live[e] = struct{}{}
-	if p.closed {
-		p.discardLocked(e)
-		return nil, errPoolClosed
-	}
-	return e, nil
+	return e, true, nil
 }
 
-// put returns a healthy environment to the idle stack.
+func (p *envPool) popIdleLocked() {
+	p.idle[len(p.idle)-1] = nil
+	p.idle = p.idle[:len(p.idle)-1]
+}
+
+// removeIdleLocked takes e off the idle stack, if it is there.
+func (p *envPool) removeIdleLocked(e *environment) {
+	if e.free > 0 {
+		p.idle = slices.DeleteFunc(p.idle, func(x *environment) bool { return x == e })
+	}
+}
+
+// put gives back a slot of a healthy environment.
 func (p *envPool) put(e *environment) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.live[e]; ok && !p.closed {
+	if _, ok := p.live[e]; !ok || p.closed {
+		return
+	}
+	if e.free++; e.free == 1 {
 		p.idle = append(p.idle, e)
 	}
 }
@@ -142,6 +180,7 @@ func (p *envPool) discardLocked(e *environment) {
 		return // Close owns it
 	}
 	delete(p.live, e)
+	p.removeIdleLocked(e)
 	e.kill()
 	// The environment's own goroutines are still counted in wg, so this
 	// Add cannot race with Close's Wait.
@@ -170,7 +209,7 @@ func (p *envPool) Close() error {
 	var errs []error
 	for _, e := range envs {
 		e.beginShutdown()
-		if err := terminateGroup(e.cmd.Process); err != nil {
+		if err := e.terminate(); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s pid %d: %w", p.name, e.pid(), err))
 		}
 	}
@@ -195,20 +234,20 @@ func (p *envPool) Close() error {
 	return errors.Join(errs...)
 }
 
-// invoke runs inv in e, which the caller took from the pool. retry reports
-// that e had died while idle before the runtime took inv, so inv never
-// ran and may go to another environment.
-func (e *environment) invoke(ctx context.Context, inv *Invocation) (out Output, retry bool) {
+// invoke runs inv in e, in a slot the caller took from the pool; fresh
+// reports that e was started for it. retry reports that e had died
+// before the runtime took inv, so inv never ran and may go to another
+// environment.
+func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (out Output, retry bool) {
 	p := e.pool
-	first := e.used == 0
-	e.used++
+	call := &envCall{inv: inv, result: make(chan runtimeResult, 1)}
 	e.out.attach(inv.Log)
-	e.offer(inv)
+	e.offer(call)
 
 	select {
-	case res := <-e.results:
-		out = e.output(inv, res, first)
-		if nearDeadline(ctx) {
+	case res := <-call.result:
+		out = e.output(inv, res, fresh)
+		if e.slots == 1 && nearDeadline(ctx) {
 			// The answer came at the deadline (a handler's own context
 			// expires then too, up to a millisecond early as Deadline-Ms
 			// is truncated): the server may well report a timeout, and a
@@ -221,40 +260,50 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation) (out Output, 
 		}
 		return out, false
 	case <-e.initFailed:
-		e.out.detach()
+		e.out.detach(inv.Log)
 		p.discard(e)
 		return e.initFailure(), false
 	case <-e.dead:
 	case <-ctx.Done():
+		out.InitDuration = e.initTime(fresh)
+		if e.slots > 1 {
+			// Lambda Managed Instances report the timeout but let the
+			// invocation run on: its slot is freed when the runtime
+			// answers (or at once if it never took the invocation).
+			e.out.detach(inv.Log)
+			if e.abandon(call) {
+				p.put(e)
+			}
+			return out, false
+		}
 		e.kill()
 		e.awaitDeath(reapWait)
-		e.out.detach()
+		e.out.detach(inv.Log)
 		p.discard(e)
-		out.InitDuration = e.initTime(first)
 		return out, false
 	}
 
 	// The process exited. It may have answered first, or failed init.
 	select {
-	case res := <-e.results:
-		out = e.output(inv, res, first)
+	case res := <-call.result:
+		out = e.output(inv, res, fresh)
 		p.discard(e)
 		return out, false
 	case <-e.initFailed:
-		e.out.detach()
+		e.out.detach(inv.Log)
 		p.discard(e)
 		return e.initFailure(), false
 	default:
 	}
-	taken := !e.unqueue(inv)
-	e.out.detach()
+	taken := !e.unqueue(call)
+	e.out.detach(inv.Log)
 	p.discard(e)
-	if !taken && !first {
+	if !taken && !fresh {
 		return Output{}, true
 	}
 	out.Error = true
 	out.Payload = ErrorDocument("Runtime.ExitError", "RequestId: "+inv.RequestID+" Error: "+e.exitMessage())
-	out.InitDuration = e.initTime(first)
+	out.InitDuration = e.initTime(fresh)
 	return out, false
 }
 
@@ -268,9 +317,9 @@ func nearDeadline(ctx context.Context) bool {
 }
 
 // output finishes an invocation the runtime answered.
-func (e *environment) output(inv *Invocation, res runtimeResult, first bool) Output {
-	e.out.detach()
-	out := Output{Payload: res.payload, Error: res.isError, InitDuration: e.initTime(first)}
+func (e *environment) output(inv *Invocation, res runtimeResult, fresh bool) Output {
+	e.out.detach(inv.Log)
+	out := Output{Payload: res.payload, Error: res.isError, InitDuration: e.initTime(fresh)}
 	// Reading /proc costs a few microseconds; only the REPORT line shows
 	// the figure, and the server writes that only when it keeps a log.
 	if inv.Log != io.Discard {
@@ -280,9 +329,10 @@ func (e *environment) output(inv *Invocation, res runtimeResult, first bool) Out
 }
 
 // initTime is the environment's init duration to report for an
-// invocation: spawn to first /next on its first invocation, else 0.
-func (e *environment) initTime(first bool) time.Duration {
-	if !first {
+// invocation: spawn to first /next for the invocation that started it,
+// else 0.
+func (e *environment) initTime(fresh bool) time.Duration {
+	if !fresh {
 		return 0
 	}
 	e.mu.Lock()

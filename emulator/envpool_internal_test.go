@@ -131,7 +131,7 @@ func BenchmarkEnvPool_ColdStart(b *testing.B) {
 	var total, initTotal time.Duration
 	n := 0
 	for b.Loop() {
-		p := newEnvPool("cold", bin, nil, env, log)
+		p := newEnvPool("cold", bin, nil, env, 1, log)
 		inv := &Invocation{RequestID: newRequestID(), Payload: []byte(`{}`), Deadline: time.Now().Add(10 * time.Second), Log: io.Discard}
 		start := time.Now()
 		out := p.Invoke(context.Background(), inv)
@@ -167,7 +167,7 @@ func benchEnvPool(b *testing.B, procs string) {
 		fn.Environment = map[string]string{"GOMAXPROCS": procs}
 	}
 	env := (&Server{cfg: Config{AccessKeyID: DefaultAccessKeyID, SecretAccessKey: DefaultSecretAccessKey}, now: time.Now}).runtimeEnv(fn)
-	p := newEnvPool("sleepy", bin, nil, env, slog.New(slog.DiscardHandler))
+	p := newEnvPool("sleepy", bin, nil, env, 1, slog.New(slog.DiscardHandler))
 	defer p.Close()
 	invoke := func(payload []byte) Output {
 		inv := &Invocation{RequestID: newRequestID(), Payload: payload, Deadline: time.Now().Add(3 * time.Second), Log: io.Discard}

@@ -54,6 +54,12 @@ func newFunction(def Function) (*function, error) {
 		}
 		f.maxRetries = *def.MaxEventRetries
 	}
+	switch c := def.MaxConcurrencyPerEnvironment; {
+	case c < 0 || c > MaxConcurrencyPerEnvironment:
+		return nil, fmt.Errorf("function %s: max concurrency per environment %d is outside 1..%d", def.Name, c, MaxConcurrencyPerEnvironment)
+	case c > 1 && len(def.Command) == 0:
+		return nil, fmt.Errorf("function %s: max concurrency per environment applies to command functions only", def.Name)
+	}
 	for alias, version := range def.Aliases {
 		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
 			return nil, fmt.Errorf("function %s: %q is not a valid alias name", def.Name, alias)

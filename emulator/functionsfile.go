@@ -60,6 +60,7 @@ func (f FunctionsFile) Close() error {
 //	    environment: {KEY: value}   # variables for command and build functions
 //	    aliases: {live: $LATEST}    # alias → version; only $LATEST exists
 //	    max_event_retries: 0        # 0..2; default 2
+//	    max_concurrency_per_environment: 16  # command and build functions; 1..1600, default 1
 //
 // A command's program is taken relative to the file's directory unless
 // it is absolute, or a bare name found on PATH. A build directory is
@@ -210,6 +211,8 @@ func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
 			var r int
 			r, err = l.integer(value, f, 0, 2)
 			fn.MaxEventRetries = &r
+		case "max_concurrency_per_environment":
+			fn.MaxConcurrencyPerEnvironment, err = l.integer(value, f, 1, MaxConcurrencyPerEnvironment)
 		case "environment":
 			fn.Environment, err = l.stringMap(value, f, nil)
 		case "aliases":
@@ -220,7 +223,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
 				return nil
 			})
 		default:
-			err = l.errorAt(key, field, "unknown key %q (want name, handler, command, build, timeout, memory_size, reserved_concurrency, environment, aliases, max_event_retries)", key.Value)
+			err = l.errorAt(key, field, "unknown key %q (want name, handler, command, build, timeout, memory_size, reserved_concurrency, environment, aliases, max_event_retries, max_concurrency_per_environment)", key.Value)
 		}
 		return err
 	})

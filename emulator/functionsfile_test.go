@@ -54,6 +54,7 @@ functions:
   - name: shell
     command: [sh, -c, "exit 0"]
     timeout: 1m30s
+    max_concurrency_per_environment: 16
 `)
 	ff, err := emulator.LoadFunctionsFile(path)
 	if err != nil {
@@ -83,6 +84,9 @@ functions:
 	if shell.Command[0] != "sh" || shell.Timeout != 90*time.Second {
 		t.Errorf("shell = %q, %v; a bare name on PATH stays as it is", shell.Command, shell.Timeout)
 	}
+	if shell.MaxConcurrencyPerEnvironment != 16 || custom.MaxConcurrencyPerEnvironment != 0 {
+		t.Errorf("max concurrency per environment = %d, %d", shell.MaxConcurrencyPerEnvironment, custom.MaxConcurrencyPerEnvironment)
+	}
 	// The functions are valid for a Server.
 	srv := emulatortest.New(t, emulator.Config{Functions: ff.Functions, AccountConcurrency: ff.AccountConcurrency})
 	if got := len(srv.Functions()); got != 3 {
@@ -102,6 +106,8 @@ func TestLoadFunctionsFile_Errors(t *testing.T) {
 		{"functions not a list", "functions: {a: b}\n", "functions.yaml:1: functions: must be a list"},
 		{"account concurrency", "account_concurrency: many\nfunctions: [{name: a, handler: echo}]\n", `functions.yaml:1: account_concurrency: "many" is not a whole number`},
 		{"unknown function key", "functions:\n  - name: a\n    handler: echo\n    timout: 3\n", `functions.yaml:4: functions[0]: unknown key "timout"`},
+		{"max concurrency out of range", "functions:\n  - name: a\n    command: [./bootstrap]\n    max_concurrency_per_environment: 1601\n", `functions.yaml:4: functions[0].max_concurrency_per_environment: `},
+		{"max concurrency of a built-in", "functions:\n  - name: a\n    handler: echo\n    max_concurrency_per_environment: 4\n", `functions.yaml:2: functions[0]: function a: max concurrency per environment applies to command functions only`},
 		{"repeated key", "functions:\n  - name: a\n    handler: echo\n    name: b\n", `functions.yaml:4: functions[0]: key "name" repeats the one at line 2`},
 		{"missing name", "functions:\n  - handler: echo\n", "functions.yaml:2: functions[0]: missing key name"},
 		{"bad name", "functions:\n  - name: not valid\n    handler: echo\n", "functions.yaml:2: functions[0].name: function name"},

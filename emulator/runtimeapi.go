@@ -53,7 +53,7 @@ const statusOKBody = `{"status":"OK"}` + "\n"
 func (e *environment) serveRuntime(rc *runtimeConn, r *runtimeRequest) connState {
 	e.mu.Lock()
 	closing := e.closing
-	pipelined := slices.Contains(e.waiting, rc)
+	pipelined := rc.waiting
 	e.mu.Unlock()
 	switch {
 	case closing:
@@ -104,67 +104,86 @@ func (e *environment) next(rc *runtimeConn) connState {
 		e.initDone = true
 		e.initDuration = time.Since(e.spawned)
 	}
-	if e.queued == nil {
+	if len(e.queued) == 0 {
 		e.waiting = append(e.waiting, rc)
+		rc.waiting = true
 		e.mu.Unlock()
 		return connWaiting
 	}
-	inv := e.queued
-	e.queued = nil
-	if !e.deliver(rc, inv) {
+	call := e.queued[0]
+	e.queued = slices.Delete(e.queued, 0, 1)
+	if !e.deliver(rc, call) {
 		return connClose
 	}
 	return connKeep
 }
 
-// offer hands inv to the runtime: to a /next waiting for it, or else to
-// the next /next. The buffer holds one invocation: the environment runs
-// one at a time.
-func (e *environment) offer(inv *Invocation) {
+// offer hands call to the runtime: to a /next waiting for it, or else to
+// the next /next.
+func (e *environment) offer(call *envCall) {
 	e.mu.Lock()
 	if len(e.waiting) == 0 {
-		e.queued = inv
+		e.queued = append(e.queued, call)
 		e.mu.Unlock()
 		return
 	}
 	rc := e.waiting[0]
 	e.waiting = slices.Delete(e.waiting, 0, 1)
-	e.deliver(rc, inv)
+	rc.waiting = false
+	e.deliver(rc, call)
 }
 
-// deliver answers rc's /next with inv. The caller holds e.mu, which
-// deliver releases; it reports whether the runtime got inv. When it did
-// not, inv is queued again for the next /next.
-func (e *environment) deliver(rc *runtimeConn, inv *Invocation) bool {
-	e.current = inv
+// deliver answers rc's /next with call. The caller holds e.mu, which
+// deliver releases; it reports whether the runtime got the invocation.
+// When it did not, the invocation is queued again for the next /next.
+func (e *environment) deliver(rc *runtimeConn, call *envCall) bool {
+	e.fetched[call.inv.RequestID] = call
 	// Taking wmu before e.mu is released orders this answer before any
 	// later one on the connection.
 	rc.wmu.Lock()
 	e.mu.Unlock()
-	err := rc.writeInvocationLocked(inv)
+	err := rc.writeInvocationLocked(call.inv)
 	rc.wmu.Unlock()
 	if err == nil {
 		return true
 	}
 	_ = rc.c.Close()
 	e.mu.Lock()
-	if e.current == inv {
-		e.current = nil
-		e.queued = inv
+	if e.fetched[call.inv.RequestID] == call {
+		delete(e.fetched, call.inv.RequestID)
+		e.queued = slices.Insert(e.queued, 0, call)
 	}
 	e.mu.Unlock()
 	return false
 }
 
-// unqueue takes inv back if the runtime has not fetched it; it reports
+// unqueue takes call back if the runtime has not fetched it; it reports
 // whether it did.
-func (e *environment) unqueue(inv *Invocation) bool {
+func (e *environment) unqueue(call *envCall) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.queued != inv {
+	i := slices.Index(e.queued, call)
+	if i < 0 {
 		return false
 	}
-	e.queued = nil
+	e.queued = slices.Delete(e.queued, i, i+1)
+	return true
+}
+
+// abandon gives up waiting for call's answer. It reports whether call's
+// slot is free now: the runtime never took it, or answered already;
+// otherwise the slot is given back with the answer.
+func (e *environment) abandon(call *envCall) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if i := slices.Index(e.queued, call); i >= 0 {
+		e.queued = slices.Delete(e.queued, i, i+1)
+		return true
+	}
+	if e.fetched[call.inv.RequestID] == call {
+		call.abandoned = true
+		return false
+	}
 	return true
 }
 
@@ -177,13 +196,14 @@ func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, 
 		return connClose
 	}
 	e.mu.Lock()
-	inv := e.current
-	if inv == nil || inv.RequestID != id {
+	call := e.fetched[id]
+	if call == nil {
 		e.mu.Unlock()
 		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+strconv.Quote(id))
 		return connKeep
 	}
-	e.current = nil
+	delete(e.fetched, id)
+	abandoned := call.abandoned
 	e.mu.Unlock()
 
 	res := runtimeResult{payload: payload, isError: isError}
@@ -194,7 +214,11 @@ func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, 
 	case isError:
 		res.payload = errorBody(payload, r.errorType)
 	}
-	e.results <- res // buffered; one result per fetched invocation
+	if abandoned {
+		e.pool.put(e) // the invoker gave up; the slot is free again
+	} else {
+		call.result <- res // buffered; one result per call
+	}
 	if tooLarge {
 		// The rest of the body is not read: the connection closes.
 		rc.closeAfter()

@@ -49,13 +49,16 @@ type runtimeConn struct {
 	wmu   sync.Mutex
 	wbuf  []byte // the answer being written, under wmu
 	close bool   // the request being answered asked to close; under wmu
+
+	waiting bool // its /next waits for an invocation; under e.mu
 }
 
 func newRuntimeConn(e *environment, c net.Conn) *runtimeConn {
 	rc := &runtimeConn{e: e, c: c}
 	rc.lr.c = c
 	rc.rr.lr = &rc.lr
-	rc.rr.br = bufio.NewReaderSize(&rc.lr, 4096)
+	rc.rr.br = e.pool.readers.Get().(*bufio.Reader)
+	rc.rr.br.Reset(&rc.lr)
 	rc.wbuf = make([]byte, 0, 512)
 	return rc
 }
@@ -63,7 +66,14 @@ func newRuntimeConn(e *environment, c net.Conn) *runtimeConn {
 // serve reads and answers requests until the runtime hangs up, a request
 // cannot be read or the environment closes the connection.
 func (rc *runtimeConn) serve() {
-	defer rc.e.dropConn(rc)
+	defer func() {
+		rc.e.dropConn(rc)
+		// Only this goroutine reads; the buffer can serve another
+		// connection (aws-lambda-go connects often when it runs several
+		// invocations at once).
+		rc.rr.br.Reset(nil)
+		rc.e.pool.readers.Put(rc.rr.br)
+	}()
 	req := &rc.req
 	for {
 		rc.lr.remain = maxRuntimeHeaderBytes
@@ -95,6 +105,9 @@ func (rc *runtimeConn) serve() {
 			// Reading on notices a runtime that hangs up; one that asked
 			// to close after the answer sends nothing more, and whoever
 			// writes the answer closes the connection.
+			if !discardBody(req.body) {
+				return
+			}
 			continue
 		}
 		if req.close || !discardBody(req.body) {
