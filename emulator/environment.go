@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,9 @@ type environment struct {
 	exitErr error // cmd.Wait's result, written before dead is closed
 
 	free int // slots not handed out; guarded by pool.mu
+	// ready reports that a /next waits for an invocation: whether
+	// len(waiting) > 0, readable without mu.
+	ready atomic.Bool
 
 	mu           sync.Mutex
 	queued       []*envCall          // handed over, not fetched by the runtime yet
@@ -187,6 +191,7 @@ func (e *environment) dropConn(rc *runtimeConn) {
 	delete(e.conns, rc)
 	if rc.waiting {
 		e.waiting = slices.DeleteFunc(e.waiting, func(w *runtimeConn) bool { return w == rc })
+		e.ready.Store(len(e.waiting) > 0)
 		rc.waiting = false
 	}
 	e.mu.Unlock()

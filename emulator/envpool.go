@@ -32,8 +32,8 @@ var errPoolClosed = errors.New("the function's execution environments are shut d
 // (processes speaking the Lambda Runtime API). It starts an environment
 // whenever an invocation finds none with a free slot — the server already
 // bounds the invocations in flight by the function's concurrency — keeps
-// environments warm after each invocation and reuses the most recently
-// used first. An environment runs one invocation at a time, or up to slots
+// environments warm after each invocation and reuses those whose runtime
+// already waits for an invocation first, then the most recently used. An environment runs one invocation at a time, or up to slots
 // at once for functions with MaxConcurrencyPerEnvironment (Lambda Managed
 // Instances). Environments whose process crashed, timed out (one
 // invocation at a time only) or failed to initialise are discarded. It is
@@ -95,8 +95,12 @@ func (p *envPool) Invoke(ctx context.Context, inv *Invocation) Output {
 	}
 }
 
-// acquire takes a slot of the warmest environment that has one, or starts
-// a new environment; fresh reports the latter.
+// acquire takes a slot of an environment that has one, or starts a new
+// environment; fresh reports the latter. It prefers the warmest
+// environment whose runtime already waits for an invocation: in Lambda an
+// invocation ends only when the runtime asks for the next one, and one
+// handed to a runtime still finishing the last (reading the answer to
+// its response, say) waits for it.
 func (p *envPool) acquire() (e *environment, fresh bool, err error) {
 	p.mu.Lock()
 	if p.closed {
@@ -104,7 +108,14 @@ func (p *envPool) acquire() (e *environment, fresh bool, err error) {
 		return nil, false, errPoolClosed
 	}
 	for len(p.idle) > 0 {
-		e := p.idle[len(p.idle)-1]
+		i := len(p.idle) - 1
+		for j := i; j >= 0; j-- {
+			if p.idle[j].ready.Load() {
+				i = j
+				break
+			}
+		}
+		e := p.idle[i]
 		select {
 		case <-e.dead: // it exited while idle
 			p.discardLocked(e) // which takes it off the stack
@@ -112,7 +123,7 @@ func (p *envPool) acquire() (e *environment, fresh bool, err error) {
 		default:
 		}
 		if e.free--; e.free == 0 {
-			p.popIdleLocked()
+			p.idle = slices.Delete(p.idle, i, i+1)
 		}
 		p.mu.Unlock()
 		return e, false, nil
@@ -141,11 +152,6 @@ func (p *envPool) acquire() (e *environment, fresh bool, err error) {
 		return nil, false, err
 	}
 	return e, true, nil
-}
-
-func (p *envPool) popIdleLocked() {
-	p.idle[len(p.idle)-1] = nil
-	p.idle = p.idle[:len(p.idle)-1]
 }
 
 // removeIdleLocked takes e off the idle stack, if it is there.

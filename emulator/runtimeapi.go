@@ -106,6 +106,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 	}
 	if len(e.queued) == 0 {
 		e.waiting = append(e.waiting, rc)
+		e.ready.Store(true)
 		rc.waiting = true
 		e.mu.Unlock()
 		return connWaiting
@@ -129,6 +130,7 @@ func (e *environment) offer(call *envCall) {
 	}
 	rc := e.waiting[0]
 	e.waiting = slices.Delete(e.waiting, 0, 1)
+	e.ready.Store(len(e.waiting) > 0)
 	rc.waiting = false
 	e.deliver(rc, call)
 }
