@@ -99,7 +99,11 @@ func (c *Client) newRequest(ctx context.Context, p *prepared, creds aws.Credenti
 	// No Content-Type: botocore (the AWS CLI's library) sends none to the
 	// Invoke API and Lambda takes the body as JSON (its signed headers are
 	// visible in aws/aws-cli#6433); one header fewer to sign and to send.
-	h[headerInvocationType] = c.headers.invocationType[p.invocationType]
+	// RequestResponse is the API's default invocation type, so, like the
+	// AWS SDKs, send the header only for the others.
+	if p.invocationType != RequestResponse {
+		h[headerInvocationType] = c.headers.invocationType[p.invocationType]
+	}
 	if p.logType == LogTail {
 		h[headerLogType] = c.headers.logTail
 	}
@@ -124,9 +128,8 @@ func newHeaderValues() headerValues {
 	return headerValues{
 		logTail: []string{string(LogTail)},
 		invocationType: map[InvocationType][]string{
-			RequestResponse: {string(RequestResponse)},
-			Event:           {string(Event)},
-			DryRun:          {string(DryRun)},
+			Event:  {string(Event)},
+			DryRun: {string(DryRun)},
 		},
 	}
 }
