@@ -224,12 +224,19 @@ func TestCommand_Timeout(t *testing.T) {
 		t.Errorf("process %d still exists after the timeout", pid)
 	}
 
+	assertColdStartAfter(t, c, pid, "a timeout")
+}
+
+// assertColdStartAfter checks that the invocation after the one that ended
+// process pid (by what) runs in a new process started for it.
+func assertColdStartAfter(t *testing.T, c *lambda.Client, pid int, what string) {
+	t.Helper()
 	next := rtInvoke(t, c, &lambda.InvokeInput{Payload: rtPayload("echo")})
 	if r := next.result(t); r.PID == pid {
-		t.Errorf("the invocation after a timeout ran in the killed pid %d", pid)
+		t.Errorf("the invocation after %s ran in the ended pid %d", what, pid)
 	}
 	if !initDuration.MatchString(next.log) {
-		t.Errorf("the invocation after a timeout was not a cold start:\n%s", next.log)
+		t.Errorf("the invocation after %s was not a cold start:\n%s", what, next.log)
 	}
 }
 
@@ -250,13 +257,7 @@ func TestCommand_CrashRestart(t *testing.T) {
 		t.Errorf("process %d still exists", pid)
 	}
 
-	next := rtInvoke(t, c, &lambda.InvokeInput{Payload: rtPayload("echo")})
-	if r := next.result(t); r.PID == pid {
-		t.Errorf("ran in the crashed pid %d", pid)
-	}
-	if !initDuration.MatchString(next.log) {
-		t.Errorf("the invocation after a crash was not a cold start:\n%s", next.log)
-	}
+	assertColdStartAfter(t, c, pid, "a crash")
 }
 
 func TestCommand_InitError(t *testing.T) {
