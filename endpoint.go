@@ -3,7 +3,6 @@ package lambdafan
 import (
 	"context"
 	"fmt"
-	"github.com/lambdafan/lambdafan/internal/fnname"
 	"net"
 	"net/url"
 	"strings"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdafan/lambdafan/internal/fnname"
 )
 
 // endpoint is where requests for one region go.

@@ -6,10 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/lambdafan/lambdafan/internal/fnname"
 	"net/url"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lambdafan/lambdafan/internal/fnname"
 )
 
 // prepared is a validated request, ready to be signed and sent any number
