@@ -52,16 +52,7 @@ func TestCommand_ManagedConcurrency(t *testing.T) {
 		t.Fatalf("%d invocations ran in %d processes with %d cold starts, want 2", n, len(byPID), srv.Stats().ColdStarts)
 	}
 	for pid, rs := range byPID {
-		most := 0
-		for _, r := range rs {
-			running := 0
-			for _, o := range rs {
-				if o.Start <= r.Start && r.Start < o.End {
-					running++
-				}
-			}
-			most = max(most, running)
-		}
+		most := mostAtOnce(rs)
 		if len(rs) != 5 || most != 5 {
 			t.Errorf("process %d ran %d invocations, at most %d at once; want 5 and 5", pid, len(rs), most)
 		}

@@ -161,18 +161,7 @@ func TestCommand_ConcurrentEnvironments(t *testing.T) {
 	for _, r := range results {
 		pids[r.PID] = true
 	}
-	// Most invocations running at one instant, from the handler's own
-	// start and end times.
-	most := 0
-	for _, r := range results {
-		running := 0
-		for _, o := range results {
-			if o.Start <= r.Start && r.Start < o.End {
-				running++
-			}
-		}
-		most = max(most, running)
-	}
+	most := mostAtOnce(results)
 	t.Logf("%d invocations in %d processes, at most %d at once", n, len(pids), most)
 	if len(pids) < 10 {
 		t.Errorf("ran in %d processes, want ≥ 10", len(pids))
@@ -487,4 +476,20 @@ func TestCommand_Close(t *testing.T) {
 	if b, err := os.ReadFile(sigterm); err != nil || !bytes.Contains(b, []byte("SIGTERM received")) {
 		t.Errorf("SIGTERM hook did not run: %v %q", err, b)
 	}
+}
+
+// mostAtOnce returns the most invocations running at one instant, from the
+// handler's own start and end times.
+func mostAtOnce(results []rtResult) int {
+	most := 0
+	for _, r := range results {
+		running := 0
+		for _, o := range results {
+			if o.Start <= r.Start && r.Start < o.End {
+				running++
+			}
+		}
+		most = max(most, running)
+	}
+	return most
 }
