@@ -65,6 +65,12 @@ func (e *InvokeError) Error() string {
 // returns before running the function.
 func (e *InvokeError) Throttled() bool { return e.StatusCode == 429 }
 
+// throttled reports whether err is a throttle.
+func throttled(err error) bool {
+	var ie *InvokeError
+	return errors.As(err, &ie) && ie.Throttled()
+}
+
 // FunctionError reports that the function ran and failed: Lambda answered
 // 200 with an X-Amz-Function-Error header and an error document as payload.
 type FunctionError struct {

@@ -15,6 +15,38 @@ import (
 // the run instead of failing each remaining request in turn.
 type run struct {
 	fatal atomic.Pointer[error]
+	// starting is done once no new attempt may start (the stream was
+	// stopped, or its context is done); attempts in flight go on.
+	starting context.Context
+	// stopCh is StreamOptions.Stop. It is checked directly as well as
+	// through starting, so that an attempt never starts once stop is
+	// closed, however soon after.
+	stopCh <-chan struct{}
+	// beforeSend is StreamOptions.BeforeSend.
+	beforeSend func(ctx context.Context, index int) error
+}
+
+// startingContext returns the context that is done once no new attempt
+// may start: the run's, or ctx for a lone Invoke.
+func (r *run) startingContext(ctx context.Context) context.Context {
+	if r == nil || r.starting == nil {
+		return ctx
+	}
+	return r.starting
+}
+
+// stopping reports whether no new attempt may start: the stream was
+// stopped, or its context is done.
+func (r *run) stopping() bool {
+	if r == nil || r.starting == nil {
+		return false
+	}
+	select {
+	case <-r.stopCh:
+		return true
+	default:
+		return r.starting.Err() != nil
+	}
 }
 
 // stop records err as the reason the run stops; the first reason wins.
@@ -90,25 +122,59 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 			res.Latency = c.now().Sub(cl.start)
 		}
 	}()
-	if err := rn.stopped(); err != nil {
-		res.Err = err
-		return 0, true
-	}
-	if err := ctx.Err(); err != nil {
-		if res.Err == nil || res.Attempts == 0 {
+	// A call that has made attempts keeps its last attempt's error when it
+	// ends without another: that error says whether the function may have
+	// run, which a cancellation or a stop must not hide.
+	endUnsent := func(err error) (time.Duration, bool) {
+		if res.Attempts == 0 {
 			res.Err = err
 		}
 		return 0, true
 	}
-	slots, err := c.admission.admit(ctx, cl.p)
+	if err := rn.stopped(); err != nil {
+		if credentialsRefused(res.Err) { // refused before the refresh: it did not run
+			res.Err = err
+		}
+		return endUnsent(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return endUnsent(err)
+	}
+	starting := rn.startingContext(ctx)
+	if rn.stopping() {
+		return endUnsent(ErrStopped)
+	}
+	slots, err := c.admission.admit(starting, cl.p)
 	if err != nil {
-		res.Err = err
-		return 0, true
+		if ctx.Err() != nil {
+			return endUnsent(ctx.Err())
+		}
+		return endUnsent(ErrStopped)
+	}
+	if res.Attempts == 0 && rn != nil && rn.beforeSend != nil {
+		if err := rn.beforeSend(ctx, res.Index); err != nil {
+			slots.release(err)
+			err = fmt.Errorf("%w: %w", ErrStopped, err)
+			rn.stop(err)
+			return endUnsent(err)
+		}
+	}
+	// Stopped or cancelled while waiting for admission or BeforeSend.
+	if err := ctx.Err(); err != nil {
+		slots.release(err)
+		return endUnsent(err)
+	}
+	if rn.stopping() {
+		slots.release(ErrStopped)
+		return endUnsent(ErrStopped)
 	}
 	res.Attempts++
 	err = c.attempt(ctx, cl.p, res)
 	slots.release(err)
 	res.Err = err
+	if throttled(err) {
+		res.Throttles++
+	}
 	switch {
 	case err == nil:
 		return 0, true

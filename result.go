@@ -1,6 +1,7 @@
 package lambdafan
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -44,6 +45,9 @@ type Result struct {
 	// Attempts is the number of HTTP attempts made: 0 when the request was
 	// rejected before sending, more than 1 when it was retried.
 	Attempts int
+	// Throttles is the number of those attempts Lambda throttled (HTTP
+	// 429), whether or not a later attempt succeeded.
+	Throttles int
 	// Latency is the time from the first attempt's start to the end of the
 	// last, including retry waits.
 	Latency time.Duration
@@ -73,13 +77,22 @@ const (
 	OutcomeThrottled
 	// OutcomeInvalid: the request was invalid and never sent.
 	OutcomeInvalid
-	// OutcomeError: any other failure (service error, transport error,
-	// cancellation).
+	// OutcomeNotSent: the request never reached Lambda — the run was
+	// stopped or cancelled before it was sent, or no connection could be
+	// made — so the function did not run for it and it can be sent again.
+	OutcomeNotSent
+	// OutcomeUnknown: the request was sent but no answer came back (the
+	// connection broke or timed out, or the run was aborted while it was
+	// in flight): the function may or may not have run.
+	OutcomeUnknown
+	// OutcomeError: any other failure (an error answer from Lambda such as
+	// 404 or 500, refused credentials).
 	OutcomeError
 )
 
 // String returns the outcome's name as used in summaries: "ok",
-// "function_error", "throttled", "invalid" or "error".
+// "function_error", "throttled", "invalid", "not_sent", "unknown" or
+// "error".
 func (o Outcome) String() string {
 	switch o {
 	case OutcomeOK:
@@ -90,6 +103,10 @@ func (o Outcome) String() string {
 		return "throttled"
 	case OutcomeInvalid:
 		return "invalid"
+	case OutcomeNotSent:
+		return "not_sent"
+	case OutcomeUnknown:
+		return "unknown"
 	default:
 		return "error"
 	}
@@ -111,6 +128,21 @@ func (r *Result) Outcome() Outcome {
 	var re *RequestError
 	if errors.As(r.Err, &re) {
 		return OutcomeInvalid
+	}
+	if errors.Is(r.Err, ErrCredentials) {
+		return OutcomeError
+	}
+	var te *TransportError
+	switch {
+	case errors.As(r.Err, &te) && te.Sent:
+		return OutcomeUnknown
+	case te != nil, errors.Is(r.Err, ErrStopped),
+		errors.Is(r.Err, context.Canceled), errors.Is(r.Err, context.DeadlineExceeded):
+		// A context error that is not a TransportError ended the request
+		// before its first attempt: an attempt cut short is a
+		// TransportError, and a later cancellation keeps the last
+		// attempt's error.
+		return OutcomeNotSent
 	}
 	return OutcomeError
 }

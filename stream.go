@@ -2,11 +2,39 @@ package lambdafan
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"slices"
 	"sync"
 	"time"
 )
+
+// ErrStopped reports a request that a stopped stream ended without sending
+// it: it was pulled, but the stream was stopped (see [StreamOptions.Stop])
+// before its first attempt could start. The function did not run for it,
+// so it can be sent again as it is.
+var ErrStopped = errors.New("not sent: the run was stopped before this request was sent")
+
+// StreamOptions are the optional controls of [Client.StreamWith]. The zero
+// value gives [Client.Stream]'s behaviour.
+type StreamOptions struct {
+	// Stop, once closed, stops the stream gracefully: no request is pulled
+	// and no attempt starts after that. Requests pulled but never sent end
+	// at once with [ErrStopped]; requests waiting for a retry end at once
+	// with their last attempt's error; attempts in flight go on until they
+	// finish or the stream's context is done. Nil means never.
+	Stop <-chan struct{}
+
+	// BeforeSend, when set, is called once per request, with the
+	// request's index, just before its first attempt (after the rate cap
+	// and the adaptive limits have admitted it). The attempt is made only
+	// once it returns nil, so a caller can record durably that the request
+	// may be sent — a write-ahead journal. An error ends that request with
+	// a result wrapping [ErrStopped] and the error, and stops the stream
+	// as a credentials failure does. It is called concurrently, from as
+	// many goroutines as attempts are starting.
+	BeforeSend func(ctx context.Context, index int) error
+}
 
 // Stream invokes the requests of seq concurrently and yields one Result
 // per request as each completes (completion order; Result.Index is the
@@ -17,7 +45,8 @@ import (
 // asks) holds no worker, so other requests go on meanwhile. Requests are
 // pulled from seq lazily, at most four times the concurrency ahead of the
 // results, and a consumer that stops reading holds the workers back, so
-// memory is bounded by the concurrency, not by the number of requests.
+// memory is bounded by the work in flight, not by the number of requests
+// or by the concurrency setting.
 //
 // Breaking out of the loop cancels the invocations in flight and returns
 // once they have stopped. When ctx is done, Stream stops pulling requests,
@@ -30,16 +59,20 @@ import (
 // credentials and go on where it stopped. seq itself must return promptly
 // once ctx is done.
 func (c *Client) Stream(ctx context.Context, seq iter.Seq[Request]) iter.Seq[Result] {
+	return c.StreamWith(ctx, seq, StreamOptions{})
+}
+
+// StreamWith is [Client.Stream] with options: a graceful stop that starts
+// no new attempt, and a hook called before each request is first sent.
+func (c *Client) StreamWith(ctx context.Context, seq iter.Seq[Request], opts StreamOptions) iter.Seq[Result] {
 	return func(yield func(Result) bool) {
 		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		s := newStreamRun(ctx, c)
-		s.start(seq)
+		s := newStreamRun(ctx, c, opts)
+		go s.run(seq) // closes s.results once every goroutine of the run has ended
 		defer func() {
 			cancel()
 			for range s.results { // let blocked workers finish
 			}
-			s.wait()
 		}()
 		for r := range s.results {
 			if !yield(r) {
@@ -50,139 +83,215 @@ func (c *Client) Stream(ctx context.Context, seq iter.Seq[Request]) iter.Seq[Res
 }
 
 // streamRun is the machinery of one Stream: a feeder that pulls requests
-// while fewer than maxOutstanding are unfinished, workers that make one
-// attempt at a time, and a delay set that holds calls waiting for a retry
-// and hands them back to the workers when their wait is over (or at once
-// when the stream is cancelled).
+// while fewer than maxOutstanding are unfinished; workers, started as calls
+// become due and up to the concurrency, that make one attempt at a time;
+// and a set of calls waiting for a retry, handed back to the workers when
+// their wait is over (or at once when the stream stops). run owns them
+// all: it waits for every one and then closes results.
 type streamRun struct {
-	c       *Client
-	ctx     context.Context
-	rn      run
-	ready   chan *call    // calls due for an attempt; room for every outstanding call
-	slots   chan struct{} // one token per outstanding (pulled, unfinished) call
-	results chan Result
+	c              *Client
+	ctx            context.Context // done: abort the attempts in flight
+	rn             run
+	stopStarting   context.CancelFunc
+	stop           <-chan struct{} // StreamOptions.Stop
+	maxOutstanding int
+	results        chan Result
 
 	mu          sync.Mutex
-	outstanding int
-	feederDone  bool
+	due         []*call   // calls waiting for a worker, oldest first
+	wake        sync.Cond // signalled for an idle worker when a call is due
+	room        sync.Cond // signalled for the feeder when a call finishes
+	idle        int       // workers waiting on wake and not yet woken
+	workers     int       // workers started
+	outstanding int       // calls pulled and not finished
+	feederDone  bool      // no more calls will be pulled
+	stopping    bool      // no attempt may start: calls end as they come due
 	delayed     map[*call]*time.Timer
-	cancelled   bool
+	finished    chan struct{} // closed once the feeder is done and no call is outstanding
 
-	feeder, workers, watcher sync.WaitGroup
+	workerGroup sync.WaitGroup
 }
 
-func newStreamRun(ctx context.Context, c *Client) *streamRun {
-	// Calls waiting for a retry count as outstanding: room for four times
-	// the concurrency lets a second's Retry-After on a few percent of the
-	// calls leave the workers busy with others.
-	maxOutstanding := 4 * c.concurrency
-	return &streamRun{
-		c: c, ctx: ctx,
-		ready:   make(chan *call, maxOutstanding),
-		slots:   make(chan struct{}, maxOutstanding),
-		results: make(chan Result, c.concurrency),
-		delayed: map[*call]*time.Timer{},
+func newStreamRun(ctx context.Context, c *Client, opts StreamOptions) *streamRun {
+	starting, stopStarting := context.WithCancel(ctx)
+	s := &streamRun{
+		c:            c,
+		ctx:          ctx,
+		rn:           run{starting: starting, stopCh: opts.Stop, beforeSend: opts.BeforeSend},
+		stopStarting: stopStarting,
+		stop:         opts.Stop,
+		// Calls waiting for a retry count as outstanding: room for four
+		// times the concurrency lets a second's Retry-After on a few
+		// percent of the calls leave the workers busy with others.
+		maxOutstanding: 4 * c.concurrency,
+		results:        make(chan Result, min(c.concurrency, 1024)),
+		delayed:        map[*call]*time.Timer{},
+		finished:       make(chan struct{}),
 	}
+	s.wake.L = &s.mu
+	s.room.L = &s.mu
+	return s
 }
 
-func (s *streamRun) start(seq iter.Seq[Request]) {
-	s.feeder.Go(func() { s.feed(seq) })
-	for range s.c.concurrency {
-		s.workers.Go(s.work)
-	}
-	s.watcher.Go(s.releaseDelayedOnCancel)
-	go func() {
-		s.workers.Wait()
-		close(s.results)
-	}()
-}
-
-// wait returns once every goroutine of the run has ended.
-func (s *streamRun) wait() {
-	s.feeder.Wait()
-	s.workers.Wait()
-	s.watcher.Wait()
+// run feeds seq through the workers, waits for everything the run started,
+// and closes results.
+func (s *streamRun) run(seq iter.Seq[Request]) {
+	defer close(s.results)
+	defer s.stopStarting()
+	var g sync.WaitGroup
+	g.Go(func() { s.feed(seq) })
+	g.Go(s.stopWhenAsked)
+	g.Wait()
+	// Workers are started by the feeder and by retry timers, only while a
+	// call is outstanding, so none can start once finished is closed.
+	<-s.finished
+	s.workerGroup.Wait()
 }
 
 // feed pulls requests. A pulled request always becomes a call that gets a
-// result (a worker answers at once when the run is over); then no more are
+// result (it ends at once when the run is stopping); then no more are
 // pulled.
 func (s *streamRun) feed(seq iter.Seq[Request]) {
 	defer func() {
 		s.mu.Lock()
 		s.feederDone = true
-		s.closeReadyIfIdleLocked()
+		s.finishIfIdleLocked()
 		s.mu.Unlock()
 	}()
 	i := 0
 	for req := range seq {
-		s.slots <- struct{}{} // frees as calls finish, also after cancellation
 		s.mu.Lock()
+		for s.outstanding >= s.maxOutstanding && !s.stopping {
+			s.room.Wait()
+		}
 		s.outstanding++
+		s.enqueueLocked(newCall(i, req))
+		stop := s.stopping
 		s.mu.Unlock()
-		s.ready <- newCall(i, req)
 		i++
-		if s.ctx.Err() != nil || s.rn.stopped() != nil {
+		if stop || s.rn.stopping() || s.rn.stopped() != nil {
 			return
 		}
 	}
 }
 
-// work makes attempts for calls that are due until none are left.
+// enqueueLocked makes cl due: an idle worker takes it, or a new worker
+// does while there are fewer than the concurrency. s.mu must be held.
+func (s *streamRun) enqueueLocked(cl *call) {
+	s.due = append(s.due, cl)
+	switch {
+	case s.idle > 0:
+		s.idle--
+		s.wake.Signal()
+	case s.workers < s.c.concurrency:
+		s.workers++
+		s.workerGroup.Go(s.work)
+	}
+}
+
+// work makes attempts for calls that are due until the run is finished.
 func (s *streamRun) work() {
-	for cl := range s.ready {
-		wait, done := s.c.step(s.ctx, &s.rn, cl)
-		if !done {
-			s.delay(cl, wait)
-			continue
-		}
-		s.results <- cl.res
-		<-s.slots
-		s.mu.Lock()
-		s.outstanding--
-		s.closeReadyIfIdleLocked()
-		s.mu.Unlock()
-	}
-}
-
-// closeReadyIfIdleLocked ends the workers once nothing more can arrive.
-func (s *streamRun) closeReadyIfIdleLocked() {
-	if s.feederDone && s.outstanding == 0 {
-		close(s.ready)
-	}
-}
-
-// delay hands cl back to the workers after d, or at once if the run is
-// cancelled.
-func (s *streamRun) delay(cl *call, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cancelled || d <= 0 {
-		s.ready <- cl // never blocks: ready has room for every outstanding call
+	for {
+		for len(s.due) == 0 {
+			if s.isFinishedLocked() {
+				return
+			}
+			s.idle++
+			s.wake.Wait()
+		}
+		s.stepLocked(s.popLocked())
+	}
+}
+
+func (s *streamRun) popLocked() *call {
+	cl := s.due[0]
+	s.due[0] = nil
+	s.due = s.due[1:]
+	return cl
+}
+
+// stepLocked advances cl by one step, with s.mu released meanwhile: the
+// call then waits for its retry, or its result is delivered.
+func (s *streamRun) stepLocked(cl *call) {
+	s.mu.Unlock()
+	wait, done := s.c.step(s.ctx, &s.rn, cl)
+	if done {
+		s.results <- cl.res // blocks while the consumer is behind
+	}
+	s.mu.Lock()
+	if !done {
+		s.delayLocked(cl, wait)
+		return
+	}
+	s.outstanding--
+	s.room.Signal()
+	s.finishIfIdleLocked()
+}
+
+func (s *streamRun) isFinishedLocked() bool {
+	select {
+	case <-s.finished:
+		return true
+	default:
+		return false
+	}
+}
+
+// finishIfIdleLocked ends the run once nothing more can arrive: it wakes
+// every idle worker so that they return.
+func (s *streamRun) finishIfIdleLocked() {
+	if s.feederDone && s.outstanding == 0 && !s.isFinishedLocked() {
+		close(s.finished)
+		s.idle = 0
+		s.wake.Broadcast()
+	}
+}
+
+// delayLocked makes cl due again after d, or at once if the run is
+// stopping. s.mu must be held.
+func (s *streamRun) delayLocked(cl *call, d time.Duration) {
+	if s.stopping || d <= 0 {
+		s.enqueueLocked(cl)
 		return
 	}
 	s.delayed[cl] = time.AfterFunc(d, func() {
 		s.mu.Lock()
-		_, mine := s.delayed[cl]
-		delete(s.delayed, cl)
-		s.mu.Unlock()
-		if mine {
-			s.ready <- cl
+		defer s.mu.Unlock()
+		if _, mine := s.delayed[cl]; mine {
+			delete(s.delayed, cl)
+			s.enqueueLocked(cl)
 		}
 	})
 }
 
-// releaseDelayedOnCancel waits for the run's end and then hands every
-// waiting call back at once, so that it can answer with the cancellation.
-func (s *streamRun) releaseDelayedOnCancel() {
-	<-s.ctx.Done()
+// stopWhenAsked waits for StreamOptions.Stop or the end of the context, and
+// then stops the run from starting attempts: it hands every call waiting
+// for a retry back at once, so that it ends with its last error, lets a
+// feeder waiting for room go on to notice, and ends the calls that are
+// due. It returns at once when the run finishes first.
+func (s *streamRun) stopWhenAsked() {
+	select {
+	case <-s.stop:
+	case <-s.rn.starting.Done():
+	case <-s.finished:
+		return
+	}
+	s.stopStarting()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cancelled = true
+	s.stopping = true
 	for cl, t := range s.delayed {
 		t.Stop()
 		delete(s.delayed, cl)
-		s.ready <- cl
+		s.enqueueLocked(cl)
+	}
+	s.room.Broadcast()
+	// The calls due now end at once, without an attempt: they need not
+	// wait for a worker, which may be busy with an attempt in flight.
+	for len(s.due) > 0 {
+		s.stepLocked(s.popLocked())
 	}
 }
 

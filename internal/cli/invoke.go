@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/fnname"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
 )
 
@@ -40,6 +41,7 @@ type invokeOptions struct {
 	grace          time.Duration
 	maxTime        time.Duration
 	maxAttempts    int
+	maxBackoff     time.Duration
 	retryUnsafe    bool
 
 	local     bool
@@ -78,7 +80,8 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "after an interrupt, how long invocations in flight may take before they are aborted")
 	fs.DurationVar(&o.maxTime, "max-time", 0, "maximum time of one invocation across retries (0: no limit)")
 	fs.IntVar(&o.maxAttempts, "max-attempts", lambdafan.DefaultMaxAttempts, "maximum HTTP attempts per invocation (1: no retries)")
-	fs.BoolVar(&o.retryUnsafe, "retry-unsafe", false, "also retry failures after which the function may have run (may execute it twice)")
+	fs.DurationVar(&o.maxBackoff, "max-backoff", lambdafan.DefaultMaxBackoff, "longest wait before a retry, also when Lambda's Retry-After asks for more")
+	fs.BoolVar(&o.retryUnsafe, "retry-unsafe", false, "also retry failures after which the function may have run (may execute it twice); with --resume, also invoke again the requests whose outcome is unknown")
 
 	fs.BoolVar(&o.local, "local", false, "invoke the built-in local emulator instead of AWS (no account needed)")
 	fs.StringVar(&o.functions, "functions", "", "with --local: serve the functions defined in `FILE` (YAML) instead of the built-ins")
@@ -115,6 +118,8 @@ func (o *invokeOptions) validate() error {
 		return usagef("--max-time must not be negative, got %v", o.maxTime)
 	case o.maxAttempts < 1:
 		return usagef("--max-attempts must be at least 1, got %d", o.maxAttempts)
+	case o.maxBackoff <= 0:
+		return usagef("--max-backoff must be positive, got %v", o.maxBackoff)
 	case !lambdafan.InvocationType(o.invocationType).Valid():
 		return usagef("--invocation-type %q: use RequestResponse, Event or DryRun", o.invocationType)
 	case !lambdafan.LogType(o.logType).Valid():
@@ -125,6 +130,11 @@ func (o *invokeOptions) validate() error {
 		return usagef("--local and --endpoint-url are exclusive: --local starts its own endpoint")
 	case o.local && o.profile != "":
 		return usagef("--local uses the emulator's credentials; drop --profile")
+	}
+	if o.function != "" {
+		if _, err := fnname.Parse(o.function); err != nil {
+			return usagef("--function %q: %v", o.function, err)
+		}
 	}
 	switch o.progress {
 	case "auto", "always", "never":

@@ -85,12 +85,27 @@ func exitStatus(err error, w io.Writer) int {
 	}
 }
 
+// runHelp prints the usage of the command args names, or the overview. It
+// prints the text itself rather than running the command with --help, so
+// that no argument ("help help", "help --help") can make it recurse.
 func runHelp(args []string, stdio Stdio) int {
-	if len(args) == 0 {
-		fmt.Fprint(stdio.Out, mainUsage)
-		return ExitOK
+	topic := ""
+	if len(args) > 0 {
+		topic = args[0]
 	}
-	return Main(context.Background(), []string{args[0], "--help"}, Stdio{In: stdio.In, Out: stdio.Out, Err: stdio.Out}, nil)
+	switch topic {
+	case "", "help", "-h", "-help", "--help":
+		fmt.Fprint(stdio.Out, mainUsage)
+	case "invoke":
+		parseInvokeFlags([]string{"-help"}, stdio.Out)
+	case "serve":
+		parseServeFlags([]string{"-help"}, stdio.Out)
+	case "version":
+		fmt.Fprintln(stdio.Out, "Usage: lambdafan version\n\nPrints the version lambdafan was built from.")
+	default:
+		return exitStatus(usagef("help: unknown command %q (commands: invoke, serve, version, help)", topic), stdio.Err)
+	}
+	return ExitOK
 }
 
 // version reports the module version the binary was built from.

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -15,6 +16,10 @@ import (
 	"github.com/lambdafan/lambdafan/internal/jsonl"
 	"github.com/lambdafan/lambdafan/internal/progress"
 )
+
+// ExitBrokenPipe is the exit status when standard output was closed before
+// every result could be written to it, as for a process killed by SIGPIPE.
+const ExitBrokenPipe = 141
 
 // run invokes every request of the input and writes the results, the
 // progress line and the summary, and returns the exit status.
@@ -26,34 +31,38 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 	defer stopIntake()
 	defer abort()
 	watcher := env.watchSignals(signals, stopIntake, abort)
-	out := newResultWriter(env.output, env.opts.ordered, 16*env.opts.concurrency+1024)
+	out := newResultWriter(env.output, env.opts.ordered, 16*env.opts.concurrency+1024, watcher.outputError)
 	meter := env.startMeter(summary, start)
 
-	credentialsErr, readErr := env.pump(intake, inFlight, out, summary, watcher)
+	stopErr, readErr := env.pump(intake, inFlight, out, summary, watcher)
 	interrupted := watcher.stop()
 	if meter != nil {
 		meter.Stop()
 	}
-	if err := readErr(); err != nil && !interrupted {
-		fmt.Fprintf(env.stdio.Err, "lambdafan: input: %v (requests after that point were not read)\n", err)
-		return max(env.report(out, summary), ExitFailed)
-	}
 	status := env.report(out, summary)
 	switch {
-	case credentialsErr != nil:
-		fmt.Fprintf(env.stdio.Err, "lambdafan: stopped: %v\nRefresh the credentials (e.g. aws sso login), then %s\n", credentialsErr, env.resumeHint())
+	case status == ExitBrokenPipe || status == ExitUsage:
+		return status
+	case readErr() != nil && !interrupted:
+		fmt.Fprintf(env.stdio.Err, "lambdafan: input: %v (requests after that point were not read)\n", readErr())
+		return max(status, ExitFailed)
+	case errors.Is(stopErr, lambdafan.ErrCredentials):
+		fmt.Fprintf(env.stdio.Err, "lambdafan: stopped: %v\nFix the credentials (e.g. aws sso login), then %s\n", stopErr, env.resumeHint())
+		return ExitFailed
+	case stopErr != nil:
+		fmt.Fprintf(env.stdio.Err, "lambdafan: stopped: %v\nFix the cause, then %s\n", stopErr, env.resumeHint())
 		return ExitFailed
 	case interrupted:
-		fmt.Fprintf(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was invoked; %s\n", env.resumeHint())
+		fmt.Fprintf(env.stdio.Err, "lambdafan: interrupted: the output has a result for every request that was read; %s\n", env.resumeHint())
 		return ExitInterrupted
 	}
 	return status
 }
 
 // pump feeds the decoded input through the client and writes each result.
-// It returns the credentials error that stopped the run early, if any, and
-// the input's read error.
-func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, summary *progress.Summary, watcher *signalWatcher) (credentialsErr error, readErr func() error) {
+// It returns the error that stopped the run early — credentials refused,
+// or the journal failing — if any, and the input's read error.
+func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, summary *progress.Summary, watcher *signalWatcher) (stopErr error, readErr func() error) {
 	items, readErr := jsonl.Decode(env.input, env.opts.decodeOptions())
 	queue := make(chan jsonl.Item, 256)
 	var reader sync.WaitGroup
@@ -68,12 +77,13 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 		}
 	})
 	reqs, sources := env.requests(intake, queue, out, summary)
-	for r := range env.client.Stream(inFlight, reqs) {
+	opts := lambdafan.StreamOptions{Stop: intake.Done(), BeforeSend: env.beforeSend(sources)}
+	for r := range env.client.StreamWith(inFlight, reqs, opts) {
 		src := sources.take(r.Index)
-		summary.Add(&r, jsonl.Outcome(&r))
+		summary.Add(&r)
 		out.write(src.seq, jsonl.Record{Line: src.line, Result: &r})
-		if credentialsErr == nil && errors.Is(r.Err, lambdafan.ErrCredentials) {
-			credentialsErr = r.Err
+		if stopErr == nil && stopsTheRun(r.Err) {
+			stopErr = r.Err
 		}
 	}
 	watcher.stopIntake() // the stream may have stopped early; the reader must too
@@ -83,23 +93,65 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 		// about to exit, so it is left behind then.
 		reader.Wait()
 	}
-	return credentialsErr, readErr
+	return stopErr, readErr
+}
+
+// stopsTheRun reports the errors after which the client stops the run:
+// credentials refused or unobtainable, or the journal failing (an
+// ErrStopped with a cause other than an interruption).
+func stopsTheRun(err error) bool {
+	if errors.Is(err, lambdafan.ErrCredentials) {
+		return true
+	}
+	return errors.Is(err, lambdafan.ErrStopped) && err != lambdafan.ErrStopped && !errors.Is(err, context.Canceled)
+}
+
+// beforeSend returns the hook that journals each request before it is
+// first sent, or nil when the run has no journal (output to standard
+// output). DryRun requests never run the function and are not journaled.
+func (env *invokeEnv) beforeSend(sources *sourceTable) func(context.Context, int) error {
+	if env.journal == nil {
+		return nil
+	}
+	return func(ctx context.Context, index int) error {
+		src := sources.get(index)
+		if src.dryRun {
+			return nil
+		}
+		return env.journal.record(ctx, src.line)
+	}
 }
 
 // report finishes the output, prints the summary (and writes it with
 // --summary-json), and returns the exit status the results call for.
 func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 	status := ExitOK
-	if err := out.finish(); err != nil {
-		fmt.Fprintf(env.stdio.Err, "lambdafan: cannot write results: %v\n", err)
-		status = ExitFailed
-	}
+	wo := out.finish()
+	outputOK := wo.err == nil && wo.lost == 0
 	if env.outputFile != nil {
-		if err := env.outputFile.Close(); err != nil {
+		// The results must be on disk before the journal that covers them
+		// is removed.
+		if err := errors.Join(env.outputFile.Sync(), env.outputFile.Close()); err != nil && wo.err == nil {
 			fmt.Fprintf(env.stdio.Err, "lambdafan: cannot write results: %v\n", err)
-			status = ExitFailed
+			status, outputOK = ExitFailed, false
 		}
 		env.outputFile = nil
+	}
+	if wo.err != nil {
+		status = env.reportOutputFailure(wo)
+	}
+	if env.journal != nil {
+		var err error
+		if outputOK && (env.resume == nil || !env.resume.unresolved()) {
+			err = env.journal.remove()
+		} else {
+			err = env.journal.close()
+		}
+		if err != nil {
+			fmt.Fprintf(env.stdio.Err, "lambdafan: journal: %v\n", err)
+			status = max(status, ExitFailed)
+		}
+		env.journal = nil
 	}
 	report := summary.Report(time.Now())
 	if !env.opts.quiet {
@@ -108,10 +160,13 @@ func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 			fmt.Fprintf(env.stdio.Err, "%d requests skipped: already finished in %s\n", env.resume.skipped, env.opts.resume)
 		}
 	}
+	if report.Requests == 0 && (env.resume == nil || env.resume.skipped == 0) {
+		fmt.Fprintf(env.stdio.Err, "lambdafan: warning: %s holds no requests\n", env.inputName())
+	}
 	if env.opts.summaryJSON != "" {
 		if err := writeSummaryFile(env.opts.summaryJSON, &report); err != nil {
 			fmt.Fprintf(env.stdio.Err, "lambdafan: %v\n", err)
-			status = ExitFailed
+			status = max(status, ExitFailed)
 		}
 	}
 	if status == ExitOK && report.Failed() {
@@ -120,8 +175,35 @@ func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 	return status
 }
 
+// reportOutputFailure says what happened to the results the output could
+// not take, and returns the exit status.
+func (env *invokeEnv) reportOutputFailure(wo writeOutcome) int {
+	name := "standard output"
+	if env.opts.output != "" && env.opts.output != "-" || env.opts.resume != "" {
+		name = env.outputName()
+	}
+	w := env.stdio.Err
+	fmt.Fprintf(w, "lambdafan: cannot write results to %s after %d results: %v; no invocation was started after that\n", name, wo.written, wo.err)
+	if wo.partially {
+		fmt.Fprintf(w, "lambdafan: the last line %s received is incomplete; that result is in full below\n", name)
+	}
+	if wo.spilled > 0 {
+		fmt.Fprintf(w, "lambdafan: the other %d results are in %s\n", wo.spilled, wo.spillPath)
+	}
+	if wo.lost > 0 {
+		fmt.Fprintf(w, "lambdafan: %d results could not be saved anywhere: %v\n", wo.lost, wo.spillErr)
+	}
+	if errors.Is(wo.err, syscall.EPIPE) {
+		return ExitBrokenPipe
+	}
+	return ExitFailed
+}
+
 // source is where a request came from in the input.
-type source struct{ seq, line int }
+type source struct {
+	seq, line int
+	dryRun    bool
+}
 
 // sourceTable maps the client's request indexes to input positions for
 // the requests in flight. It is safe for concurrent use.
@@ -136,6 +218,12 @@ func (t *sourceTable) put(index int, s source) {
 	t.mu.Unlock()
 }
 
+func (t *sourceTable) get(index int) source {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m[index]
+}
+
 func (t *sourceTable) take(index int) source {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -145,8 +233,9 @@ func (t *sourceTable) take(index int) source {
 }
 
 // requests adapts the decoded input to the client: valid requests are
-// passed on (their input positions noted in the returned table); bad lines
-// get their error result written directly. It stops when intake is done.
+// passed on (their input positions noted in the returned table); bad lines,
+// and in a resumed run the requests already finished or lost, get their
+// result written directly. It stops when intake is done.
 func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, out *resultWriter, summary *progress.Summary) (iter.Seq[lambdafan.Request], *sourceTable) {
 	sources := &sourceTable{m: map[int]source{}}
 	seq := func(yield func(lambdafan.Request) bool) {
@@ -162,18 +251,21 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 			if !ok || !out.waitTurn(intake, it.Seq) {
 				return
 			}
-			if env.resume != nil && env.resume.done(&it) {
-				env.resume.skipped++
-				out.skip(it.Seq)
-				continue
+			if env.resume != nil {
+				switch env.resume.action(it.Line) {
+				case resumeSkip:
+					out.skip(it.Seq)
+					continue
+				case resumeLost:
+					env.writeDirect(out, summary, &it, jsonl.ErrLost)
+					continue
+				}
 			}
 			if it.Err != nil {
-				r := lambdafan.Result{Index: -1, Err: it.Err}
-				summary.Add(&r, lambdafan.OutcomeInvalid)
-				out.write(it.Seq, jsonl.Record{Line: it.Line, Result: &r})
+				env.writeDirect(out, summary, &it, it.Err)
 				continue
 			}
-			sources.put(index, source{seq: it.Seq, line: it.Line})
+			sources.put(index, source{seq: it.Seq, line: it.Line, dryRun: it.Request.InvocationType == lambdafan.DryRun})
 			index++
 			if !yield(it.Request) {
 				return
@@ -181,6 +273,21 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 		}
 	}
 	return seq, sources
+}
+
+// writeDirect writes the result of an input item that is not invoked: a
+// bad line, or a request whose result an earlier run lost.
+func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, it *jsonl.Item, err error) {
+	r := lambdafan.Result{Index: -1, ID: it.Request.ID, Err: err}
+	if it.Err == nil {
+		r.FunctionName = it.Request.FunctionName
+		r.InvocationType = it.Request.InvocationType
+		if r.InvocationType == "" {
+			r.InvocationType = lambdafan.RequestResponse
+		}
+	}
+	summary.Add(&r)
+	out.write(it.Seq, jsonl.Record{Line: it.Line, Result: &r})
 }
 
 // startMeter starts the progress line when it is wanted: --progress always,
@@ -203,27 +310,33 @@ func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *pr
 	return m
 }
 
+// writeSummaryFile writes the summary atomically: a reader never sees half
+// of it, and an earlier summary stays whole if writing fails.
 func writeSummaryFile(path string, r *progress.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	if err := r.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	if err := writeFileAtomically(path, r.WriteJSON); err != nil {
 		return fmt.Errorf("cannot write summary: %w", err)
 	}
 	return nil
 }
 
+// outputName is the file the run writes its results to.
+func (env *invokeEnv) outputName() string {
+	if env.opts.resume != "" {
+		return env.opts.resume
+	}
+	return env.opts.output
+}
+
+func (env *invokeEnv) inputName() string {
+	if env.opts.input == "-" {
+		return "standard input"
+	}
+	return env.opts.input
+}
+
 // resumeHint says how to finish a run that stopped early.
 func (env *invokeEnv) resumeHint() string {
-	out := env.opts.resume
-	if out == "" {
-		out = env.opts.output
-	}
+	out := env.outputName()
 	if out == "" || out == "-" {
 		return "to be able to finish a run, write its results to a file (-o FILE) and rerun with --resume FILE"
 	}

@@ -18,7 +18,8 @@ import (
 )
 
 // invokeEnv is everything a run needs, set up and ready: the client, the
-// input and output streams, and the local emulator when --local.
+// input and output streams, the journal, and the local emulator when
+// --local.
 type invokeEnv struct {
 	opts   *invokeOptions
 	stdio  Stdio
@@ -29,12 +30,14 @@ type invokeEnv struct {
 	output     io.Writer
 	outputFile *os.File     // nil for standard output
 	resume     *resumeState // nil unless --resume
+	journal    *journal     // nil when the output is standard output
 	closers    []func() error
 }
 
-// setUp opens the input and output, builds the client, and checks the
-// configuration (region, credentials) so that problems surface before any
-// invocation.
+// setUp checks everything that can be checked — the command line, the
+// files, the configuration, the credentials — before it touches any
+// file, then opens the input and output, so that a mistake ends the run
+// with every file as it was.
 func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv, err error) {
 	env := &invokeEnv{opts: opts, stdio: stdio, input: stdio.In, output: stdio.Out}
 	defer func() {
@@ -42,40 +45,85 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 			env.close()
 		}
 	}()
-	if opts.input == "-" && !opts.quiet {
-		if f, ok := stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			fmt.Fprintln(stdio.Err, "lambdafan: reading requests from the terminal, one JSON object per line; end with Ctrl-D (or name an input file)")
+	if err := env.checkFiles(); err != nil {
+		return nil, err
+	}
+	if err := env.newClient(ctx); err != nil {
+		return nil, err
+	}
+	if err := env.openFiles(); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// checkFiles checks the input, the output (or the results to resume) and
+// the summary file without changing any of them.
+func (env *invokeEnv) checkFiles() error {
+	opts := env.opts
+	var input os.FileInfo
+	if opts.input != "-" {
+		var err error
+		if input, err = checkInputFile(opts.input); err != nil {
+			return err
 		}
 	}
-	if opts.input != "-" {
-		f, err := os.Open(opts.input)
-		if err != nil {
-			return nil, usagef("cannot read input: %v", err)
+	output := env.outputName()
+	if output == "-" {
+		output = ""
+	}
+	if output != "" && output == opts.summaryJSON {
+		return usagef("--summary-json and the results go to the same file %s", output)
+	}
+	for _, f := range []struct{ path, what string }{
+		{output, "output"},
+		{journalPath(output), "the output's journal"},
+		{opts.summaryJSON, "--summary-json"},
+	} {
+		if output == "" && f.what != "--summary-json" {
+			continue
 		}
-		env.input, env.inputFile = f, f
-		env.closers = append(env.closers, f.Close)
+		if err := checkNotInput(input, f.path, f.what); err != nil {
+			return err
+		}
 	}
 	switch {
 	case opts.resume != "":
-		if env.resume, err = loadResume(opts.resume); err != nil {
-			return nil, err
+		if err := checkWritableDir(opts.resume, "results"); err != nil {
+			return err
 		}
-		f, err := os.OpenFile(opts.resume, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		st, err := loadResume(opts.resume, opts.retryUnsafe)
 		if err != nil {
-			return nil, usagef("cannot write output: %v", err)
+			return err
 		}
-		env.output, env.outputFile = f, f
-		if !opts.quiet {
-			fmt.Fprintf(stdio.Err, "lambdafan: %s\n", env.resume.describe(opts.resume))
+		env.resume = st
+	case output != "":
+		if err := checkOverwritable(output); err != nil {
+			return err
 		}
-	case opts.output != "" && opts.output != "-":
-		f, err := os.Create(opts.output)
-		if err != nil {
-			return nil, usagef("cannot write output: %v", err)
+		if _, err := os.Stat(journalPath(output)); err == nil {
+			return usagef("a run writing %s did not finish (%s exists): finish it with --resume %s, or delete %s to start over",
+				output, journalPath(output), output, journalPath(output))
 		}
-		env.output, env.outputFile = f, f
+		if err := checkWritableDir(output, "output"); err != nil {
+			return err
+		}
 	}
+	if opts.summaryJSON != "" {
+		if fi, err := os.Stat(opts.summaryJSON); err == nil && fi.IsDir() {
+			return usagef("--summary-json %s is a directory", opts.summaryJSON)
+		}
+		if err := checkWritableDir(opts.summaryJSON, "--summary-json"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// newClient builds the client: against the local emulator with --local,
+// else from the AWS configuration, whose region and credentials it checks.
+func (env *invokeEnv) newClient(ctx context.Context) error {
+	opts := env.opts
 	cfg := lambdafan.Config{
 		Region:                opts.region,
 		EndpointURL:           opts.endpointURL,
@@ -88,12 +136,13 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 		AttemptTimeout:        opts.timeout,
 		MaxTime:               opts.maxTime,
 		MaxAttempts:           opts.maxAttempts,
+		MaxBackoff:            opts.maxBackoff,
 		RetryUnsafe:           opts.retryUnsafe,
 	}
 	if opts.local {
 		local, err := startLocal(opts.functions)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		env.closers = append(env.closers, local.close)
 		cfg.AWS = &aws.Config{
@@ -102,17 +151,66 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 		}
 		cfg.EndpointURL = local.url
 		if !opts.quiet {
-			fmt.Fprintf(stdio.Err, "lambdafan: using the local emulator at %s (functions: %s)\n", local.url, local.functionList())
+			fmt.Fprintf(env.stdio.Err, "lambdafan: using the local emulator at %s (functions: %s)\n", local.url, local.functionList())
 		}
 	} else if err := loadAWSConfig(ctx, opts, &cfg); err != nil {
-		return nil, err
+		return err
 	}
-
-	env.client, err = lambdafan.New(ctx, cfg)
+	client, err := lambdafan.New(ctx, cfg)
 	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+		return &usageError{msg: err.Error()}
 	}
-	return env, nil
+	env.client = client
+	return nil
+}
+
+// openFiles opens the input, and the output with its journal: a resumed
+// run's files are rewritten to what it continues from; a new run's output
+// is created or emptied.
+func (env *invokeEnv) openFiles() error {
+	opts := env.opts
+	if opts.input == "-" && !opts.quiet {
+		if f, ok := env.stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprintln(env.stdio.Err, "lambdafan: reading requests from the terminal, one JSON object per line; end with Ctrl-D (or name an input file)")
+		}
+	}
+	if opts.input != "-" {
+		f, err := os.Open(opts.input)
+		if err != nil {
+			return usagef("cannot read input: %v", pathErr(err))
+		}
+		env.input, env.inputFile = f, f
+		env.closers = append(env.closers, f.Close)
+	}
+	output := env.outputName()
+	var err error
+	switch {
+	case opts.resume != "":
+		if env.journal, err = env.resume.apply(); err != nil {
+			return err
+		}
+		if !opts.quiet {
+			fmt.Fprintf(env.stdio.Err, "lambdafan: %s\n", env.resume.describe())
+		}
+	case output != "" && output != "-":
+		if env.journal, err = writeJournal(journalPath(output), nil); err != nil {
+			return err
+		}
+		f, err := os.Create(output)
+		if err != nil {
+			return usagef("cannot write output: %v", pathErr(err))
+		}
+		env.output, env.outputFile = f, f
+		return nil
+	default:
+		return nil
+	}
+	f, err := os.OpenFile(output, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return usagef("cannot write output: %v", pathErr(err))
+	}
+	env.output, env.outputFile = f, f
+	return nil
 }
 
 // localRegion is the default region of --local runs.
@@ -156,6 +254,10 @@ func (env *invokeEnv) close() {
 		errs = append(errs, env.closers[i]())
 	}
 	env.closers = nil
+	if env.journal != nil { // normally settled by run
+		errs = append(errs, env.journal.close())
+		env.journal = nil
+	}
 	if env.outputFile != nil { // normally closed, and checked, by run
 		errs = append(errs, env.outputFile.Close())
 		env.outputFile = nil

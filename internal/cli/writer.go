@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -11,38 +12,59 @@ import (
 )
 
 // flushInterval bounds how long a written result may sit in the output
-// buffer: results reach the file in batches, at most this late, so a
-// process killed outright (SIGKILL) loses at most this much; an interrupt
-// loses nothing. Flushing per result would cost a write per invocation.
+// buffer: results reach the file in batches, at most this late. Flushing
+// per result would cost a write per invocation. A process killed outright
+// (SIGKILL) loses what is buffered; the journal then says which requests
+// those were (see journal.go).
 const flushInterval = 20 * time.Millisecond
+
+// flushSize is the buffered size that triggers a write before the
+// interval is over.
+const flushSize = 256 * 1024
 
 // resultWriter writes result records as JSON Lines, either as they come
 // (completion order) or in input order. In input order it holds early
 // results until the ones before them arrive, and holds back the reader
-// (waitTurn) so that at most window results wait. It is safe for
+// (waitTurn) so that at most window results wait.
+//
+// When the output fails (standard output closed by `| head`, a full disk),
+// no record is lost: the records not wholly written, and all later ones,
+// go to a spill file in the temporary directory, and onError is called
+// once so that the run stops starting invocations. It is safe for
 // concurrent use.
 type resultWriter struct {
 	mu       sync.Mutex
-	w        *bufio.Writer
+	w        io.Writer
+	buf      []byte
 	scratch  []byte
 	ordered  bool
 	next     int            // ordered: the next sequence number to write
 	pending  map[int][]byte // ordered: encoded records waiting for their turn
 	advanced chan struct{}  // ordered: closed and replaced when next moves
 	window   int
-	err      error // the first write error; later writes are skipped
+
+	onError   func(error)
+	err       error    // the output's first write error
+	spill     *os.File // where records go once the output failed
+	spillErr  error    // the spill file's own failure: records were lost
+	spilled   int      // records in the spill file
+	lost      int      // records neither written nor spilled
+	written   int      // records wholly written to the output
+	partially bool     // the output received part of a record
 
 	stopFlusher chan struct{}
 	flusher     sync.WaitGroup
 }
 
-func newResultWriter(w io.Writer, ordered bool, window int) *resultWriter {
+func newResultWriter(w io.Writer, ordered bool, window int, onError func(error)) *resultWriter {
 	rw := &resultWriter{
-		w:           bufio.NewWriterSize(w, 256*1024),
+		w:           w,
+		buf:         make([]byte, 0, flushSize+64*1024),
 		ordered:     ordered,
 		pending:     map[int][]byte{},
 		advanced:    make(chan struct{}),
 		window:      window,
+		onError:     onError,
 		stopFlusher: make(chan struct{}),
 	}
 	rw.flusher.Go(rw.flushPeriodically)
@@ -56,9 +78,7 @@ func (rw *resultWriter) flushPeriodically() {
 		select {
 		case <-t.C:
 			rw.mu.Lock()
-			if rw.err == nil && rw.w.Buffered() > 0 {
-				rw.err = rw.w.Flush()
-			}
+			rw.flushLocked()
 			rw.mu.Unlock()
 		case <-rw.stopFlusher:
 			return
@@ -72,7 +92,7 @@ func (rw *resultWriter) write(seq int, rec jsonl.Record) {
 	defer rw.mu.Unlock()
 	if !rw.ordered {
 		rw.scratch = jsonl.AppendRecord(rw.scratch[:0], rec)
-		rw.emit(rw.scratch)
+		rw.emitLocked(rw.scratch)
 		return
 	}
 	if seq != rw.next {
@@ -80,7 +100,7 @@ func (rw *resultWriter) write(seq int, rec jsonl.Record) {
 		return
 	}
 	rw.scratch = jsonl.AppendRecord(rw.scratch[:0], rec)
-	rw.emit(rw.scratch)
+	rw.emitLocked(rw.scratch)
 	rw.advanceLocked()
 }
 
@@ -109,18 +129,60 @@ func (rw *resultWriter) advanceLocked() {
 			break
 		}
 		delete(rw.pending, rw.next)
-		rw.emit(b)
+		rw.emitLocked(b)
 		rw.next++
 	}
 	close(rw.advanced)
 	rw.advanced = make(chan struct{})
 }
 
-// emit writes b unless an earlier write failed. rw.mu must be held.
-func (rw *resultWriter) emit(b []byte) {
-	if rw.err == nil {
-		_, rw.err = rw.w.Write(b)
+// emitLocked buffers one encoded record (or none, for a skipped one).
+func (rw *resultWriter) emitLocked(b []byte) {
+	rw.buf = append(rw.buf, b...)
+	if len(rw.buf) >= flushSize {
+		rw.flushLocked()
 	}
+}
+
+// flushLocked writes the buffer to the output, or to the spill file once
+// the output has failed.
+func (rw *resultWriter) flushLocked() {
+	if len(rw.buf) == 0 {
+		return
+	}
+	defer func() { rw.buf = rw.buf[:0] }()
+	if rw.err != nil {
+		rw.spillLocked(rw.buf)
+		return
+	}
+	n, err := rw.w.Write(rw.buf)
+	whole := bytes.LastIndexByte(rw.buf[:n], '\n') + 1 // records wholly written
+	rw.written += bytes.Count(rw.buf[:whole], []byte{'\n'})
+	if err == nil {
+		return
+	}
+	rw.err = err
+	rw.partially = n > whole
+	rw.spillLocked(rw.buf[whole:])
+	if rw.onError != nil {
+		rw.onError(err)
+	}
+}
+
+// spillLocked appends whole records to the spill file, creating it first.
+func (rw *resultWriter) spillLocked(b []byte) {
+	records := bytes.Count(b, []byte{'\n'})
+	if rw.spill == nil && rw.spillErr == nil {
+		rw.spill, rw.spillErr = os.CreateTemp("", "lambdafan-unwritten-*.jsonl")
+	}
+	if rw.spillErr == nil {
+		_, rw.spillErr = rw.spill.Write(b)
+	}
+	if rw.spillErr != nil {
+		rw.lost += records
+		return
+	}
+	rw.spilled += records
 }
 
 // waitTurn blocks, in ordered mode, until the request with sequence number
@@ -146,10 +208,22 @@ func (rw *resultWriter) waitTurn(ctx context.Context, seq int) bool {
 	}
 }
 
+// writeOutcome is what finish reports: the output's first error, and where
+// the records it could not take went.
+type writeOutcome struct {
+	err       error  // the output's first write error, or nil
+	written   int    // records wholly written to the output
+	spillPath string // the spill file, if any
+	spilled   int    // records in it
+	lost      int    // records neither written nor spilled (the spill failed too)
+	spillErr  error
+	partially bool // the output received part of a record before failing
+}
+
 // finish writes what ordered mode still holds (after an interruption,
-// records whose predecessors never ran), flushes, and returns the first
-// write error.
-func (rw *resultWriter) finish() error {
+// records whose predecessors never ran), flushes, and says where every
+// record went.
+func (rw *resultWriter) finish() writeOutcome {
 	close(rw.stopFlusher)
 	rw.flusher.Wait()
 	rw.mu.Lock()
@@ -157,12 +231,19 @@ func (rw *resultWriter) finish() error {
 	for len(rw.pending) > 0 {
 		if b, ok := rw.pending[rw.next]; ok {
 			delete(rw.pending, rw.next)
-			rw.emit(b)
+			rw.emitLocked(b)
 		}
 		rw.next++
 	}
-	if rw.err == nil {
-		rw.err = rw.w.Flush()
+	rw.flushLocked()
+	out := writeOutcome{err: rw.err, written: rw.written, spilled: rw.spilled, lost: rw.lost, partially: rw.partially}
+	if rw.spill != nil {
+		if err := rw.spill.Close(); err != nil && rw.spillErr == nil {
+			rw.spillErr = err
+			out.lost, out.spilled = out.lost+out.spilled, 0
+		}
+		out.spillPath = rw.spill.Name()
 	}
-	return rw.err
+	out.spillErr = rw.spillErr
+	return out
 }

@@ -27,6 +27,8 @@ const (
 	KindInvoke      = "invoke"      // Lambda answered with an error status
 	KindTransport   = "transport"   // no HTTP response
 	KindCancelled   = "cancelled"   // the run was interrupted before a response
+	KindStopped     = "stopped"     // the run was stopped before the request was sent
+	KindLost        = "lost"        // a run that may have sent it died before writing its result
 	KindCredentials = "credentials" // no usable AWS credentials
 	KindOther       = "other"
 )
@@ -38,8 +40,8 @@ const (
 //
 // Output fields, in order, omitted when empty: line, id, function_name,
 // region, invocation_type, status, outcome, payload, payload_encoding,
-// function_error, log, executed_version, request_id, attempts, latency_ms,
-// error {kind, type, message, status, reason, field, retryable}.
+// function_error, log, executed_version, request_id, attempts, throttles,
+// latency_ms, error {kind, type, status, reason, field, sent, message}.
 func AppendRecord(b []byte, rec Record) []byte {
 	r := rec.Result
 	b = append(b, `{"line":`...)
@@ -64,6 +66,10 @@ func AppendRecord(b []byte, rec Record) []byte {
 	b = appendStringField(b, "request_id", r.RequestID)
 	b = append(b, `,"attempts":`...)
 	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	if r.Throttles > 0 {
+		b = append(b, `,"throttles":`...)
+		b = strconv.AppendInt(b, int64(r.Throttles), 10)
+	}
 	if r.Attempts > 0 {
 		b = append(b, `,"latency_ms":`...)
 		b = strconv.AppendFloat(b, float64(r.Latency.Microseconds())/1000, 'f', -1, 64)
@@ -74,12 +80,23 @@ func AppendRecord(b []byte, rec Record) []byte {
 	return append(b, '}', '\n')
 }
 
+// ErrLost is the error of a request that an earlier run may have sent —
+// its journal recorded that the request was about to be sent — but whose
+// result that run never wrote, because it died (SIGKILL, a crash, power
+// loss). The function may or may not have run; a resumed run reports it
+// with this error instead of invoking it again.
+var ErrLost = errors.New("result lost: the run that may have sent this request died before writing its result; " +
+	"it was not invoked again, as the function may have run (--resume with --retry-unsafe invokes it again)")
+
 // Outcome classifies a record's result, counting bad input lines as
-// invalid.
+// invalid and lost results as unknown.
 func Outcome(r *lambdafan.Result) lambdafan.Outcome {
 	var le *LineError
-	if errors.As(r.Err, &le) {
+	switch {
+	case errors.As(r.Err, &le):
 		return lambdafan.OutcomeInvalid
+	case errors.Is(r.Err, ErrLost):
+		return lambdafan.OutcomeUnknown
 	}
 	return r.Outcome()
 }
@@ -116,8 +133,25 @@ func appendCompact(b, p []byte) []byte {
 	return b
 }
 
-func appendError(b []byte, err error) []byte {
-	b = append(b, `,"error":{"kind":`...)
+// ErrorClass is how a result's error is reported: its kind and, when they
+// apply, the AWS or function error type, the HTTP status, the throttle
+// reason, the invalid field, and whether the request had been sent.
+type ErrorClass struct {
+	Kind   string // one of the Kind constants
+	Type   string // the InvokeError's type, or the function's errorType
+	Status int    // the InvokeError's HTTP status
+	Reason string // the throttle reason
+	Field  string // the invalid field
+	// Sent says whether the whole request had been written; it is
+	// reported (HasSent) for the kinds where that is in doubt: transport,
+	// cancelled and stopped.
+	Sent, HasSent bool
+}
+
+// Classify returns err's class. The order matters: a refused credential
+// is an InvokeError (403) wrapped in ErrCredentials; a cancelled attempt
+// is a TransportError wrapping the context's error.
+func Classify(err error) ErrorClass {
 	var (
 		le *LineError
 		re *lambdafan.RequestError
@@ -127,36 +161,43 @@ func appendError(b []byte, err error) []byte {
 	)
 	switch {
 	case errors.As(err, &le):
-		b = appendString(b, KindInvalid)
-		b = appendStringField(b, "field", le.Field)
+		return ErrorClass{Kind: KindInvalid, Field: le.Field}
 	case errors.As(err, &re):
-		b = appendString(b, KindInvalid)
-		b = appendStringField(b, "field", re.Field)
+		return ErrorClass{Kind: KindInvalid, Field: re.Field}
 	case errors.As(err, &fe):
-		b = appendString(b, KindFunction)
-		b = appendStringField(b, "type", fe.ErrorType)
+		return ErrorClass{Kind: KindFunction, Type: fe.ErrorType}
 	case errors.Is(err, lambdafan.ErrCredentials):
-		// Before InvokeError: a refused credential is an InvokeError
-		// (403) wrapped in ErrCredentials, and nothing was invoked.
-		b = appendString(b, KindCredentials)
+		return ErrorClass{Kind: KindCredentials}
+	case errors.Is(err, ErrLost):
+		return ErrorClass{Kind: KindLost, HasSent: true, Sent: true}
+	case errors.Is(err, lambdafan.ErrStopped):
+		return ErrorClass{Kind: KindStopped, HasSent: true}
 	case errors.As(err, &ie):
-		b = appendString(b, KindInvoke)
-		b = appendStringField(b, "type", ie.Type)
-		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(ie.StatusCode), 10)
-		b = appendStringField(b, "reason", ie.Reason)
+		return ErrorClass{Kind: KindInvoke, Type: ie.Type, Status: ie.StatusCode, Reason: ie.Reason}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &te):
 		// "sent" says whether the request may have reached Lambda before
 		// the run was cancelled: such a request may have run.
-		b = appendString(b, KindCancelled)
-		b = append(b, `,"sent":`...)
-		b = strconv.AppendBool(b, errors.As(err, &te) && te.Sent)
+		return ErrorClass{Kind: KindCancelled, HasSent: true, Sent: errors.As(err, &te) && te.Sent}
 	case errors.As(err, &te):
-		b = appendString(b, KindTransport)
+		return ErrorClass{Kind: KindTransport, HasSent: true, Sent: te.Sent}
+	}
+	return ErrorClass{Kind: KindOther}
+}
+
+func appendError(b []byte, err error) []byte {
+	c := Classify(err)
+	b = append(b, `,"error":{"kind":`...)
+	b = appendString(b, c.Kind)
+	b = appendStringField(b, "type", c.Type)
+	if c.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(c.Status), 10)
+	}
+	b = appendStringField(b, "reason", c.Reason)
+	b = appendStringField(b, "field", c.Field)
+	if c.HasSent {
 		b = append(b, `,"sent":`...)
-		b = strconv.AppendBool(b, te.Sent)
-	default:
-		b = appendString(b, KindOther)
+		b = strconv.AppendBool(b, c.Sent)
 	}
 	b = appendStringField(b, "message", err.Error())
 	return append(b, '}')

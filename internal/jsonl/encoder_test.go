@@ -80,7 +80,11 @@ func TestAppendRecord_Errors(t *testing.T) {
 		{"function error", &lambdafan.FunctionError{Kind: "Unhandled", ErrorType: "ValueError", ErrorMessage: "m"}, KindFunction, "function_error", "type", "ValueError"},
 		{"throttle", &lambdafan.InvokeError{StatusCode: 429, Type: "TooManyRequestsException", Reason: "CallerRateLimitExceeded"}, KindInvoke, "throttled", "reason", "CallerRateLimitExceeded"},
 		{"not found", &lambdafan.InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}, KindInvoke, "error", "status", 404.0},
-		{"transport", &lambdafan.TransportError{Sent: true, Err: errString("reset")}, KindTransport, "error", "sent", true},
+		{"transport after sending", &lambdafan.TransportError{Sent: true, Err: errString("reset")}, KindTransport, "unknown", "sent", true},
+		{"transport before sending", &lambdafan.TransportError{Sent: false, Err: errString("refused")}, KindTransport, "not_sent", "sent", false},
+		{"stopped", lambdafan.ErrStopped, KindStopped, "not_sent", "sent", false},
+		{"cancelled before sending", context.Canceled, KindCancelled, "not_sent", "sent", false},
+		{"cancelled after sending", &lambdafan.TransportError{Sent: true, Err: context.Canceled}, KindCancelled, "unknown", "sent", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

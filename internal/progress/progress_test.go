@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/jsonl"
 )
 
 func TestSummary_Report(t *testing.T) {
@@ -18,21 +21,44 @@ func TestSummary_Report(t *testing.T) {
 	s := NewSummary(start)
 	for i := range 100 {
 		r := lambdafan.Result{Attempts: 1, Latency: time.Duration(i+1) * time.Millisecond}
-		s.Add(&r, lambdafan.OutcomeOK)
+		s.Add(&r)
 	}
-	s.Add(&lambdafan.Result{Attempts: 3, Latency: time.Second}, lambdafan.OutcomeThrottled)
-	s.Add(&lambdafan.Result{Attempts: 1, Latency: time.Millisecond}, lambdafan.OutcomeFunctionError)
-	s.Add(&lambdafan.Result{Err: errors.New("bad line")}, lambdafan.OutcomeInvalid)
-	s.Add(&lambdafan.Result{Attempts: 2, Latency: 5 * time.Millisecond}, lambdafan.OutcomeError)
+	throttle := &lambdafan.InvokeError{StatusCode: 429, Type: "TooManyRequestsException"}
+	s.Add(&lambdafan.Result{Attempts: 3, Throttles: 3, Latency: time.Second, Err: throttle})
+	s.Add(&lambdafan.Result{Attempts: 2, Throttles: 1, Latency: 2 * time.Millisecond}) // throttled, then ok
+	s.Add(&lambdafan.Result{Attempts: 1, Latency: time.Millisecond, Err: &lambdafan.FunctionError{Kind: "Unhandled", ErrorType: "ValueError"}})
+	s.Add(&lambdafan.Result{Err: &jsonl.LineError{Line: 7, Err: errors.New("bad line")}})
+	s.Add(&lambdafan.Result{Attempts: 1, Latency: 5 * time.Millisecond, Err: &lambdafan.InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}})
+	s.Add(&lambdafan.Result{Attempts: 1, Latency: 5 * time.Millisecond, Err: &lambdafan.InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}})
+	// Never sent: after an interrupt, pulled but not started (it waited an
+	// hour in the queue), and refused connections. Neither counts in the
+	// latency.
+	s.Add(&lambdafan.Result{Latency: time.Hour, Err: lambdafan.ErrStopped})
+	s.Add(&lambdafan.Result{Attempts: 2, Latency: time.Hour, Err: &lambdafan.TransportError{Err: errors.New("connection refused")}})
+	// Sent, then the answer was lost: unknown.
+	s.Add(&lambdafan.Result{Attempts: 1, Latency: 3 * time.Millisecond, Err: &lambdafan.TransportError{Sent: true, Err: errors.New("reset")}})
 
 	r := s.Report(start.Add(2 * time.Second))
-	if r.Requests != 104 || r.OK != 100 || r.Throttled != 1 || r.FunctionErrors != 1 || r.Invalid != 1 || r.OtherErrors != 1 {
-		t.Errorf("counts %+v", r)
+	want := Report{Requests: 109, OK: 101, Throttled: 1, FunctionErrors: 1, Invalid: 1, NotSent: 2, Unknown: 1, OtherErrors: 2,
+		Attempts: 111, Retried: 3, ThrottledAttempts: 4, DurationSeconds: 2, Throughput: 54.5}
+	got := r
+	got.Latency, got.Errors = LatencyReport{}, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("counts\n%+v, want\n%+v", got, want)
 	}
-	if r.Attempts != 106 || r.Retried != 2 || r.Throughput != 52 || r.DurationSeconds != 2 {
-		t.Errorf("attempts %d retried %d throughput %v duration %v", r.Attempts, r.Retried, r.Throughput, r.DurationSeconds)
+	wantErrors := []ErrorCount{
+		{Kind: "invoke", Type: "ResourceNotFoundException", Status: 404, Count: 2},
+		{Kind: "transport", Count: 2},
+		{Kind: "function", Type: "ValueError", Count: 1},
+		{Kind: "invalid", Count: 1},
+		{Kind: "invoke", Type: "TooManyRequestsException", Status: 429, Count: 1},
+		{Kind: "stopped", Count: 1},
 	}
-	// 103 latencies: 1..100 ms, 1 ms, 5 ms and 1 s (the bad line has none).
+	if !reflect.DeepEqual(r.Errors, wantErrors) {
+		t.Errorf("errors %+v\nwant %+v", r.Errors, wantErrors)
+	}
+	// 105 latencies: 1..100 ms, 1 s, 2, 1, 5, 5 and 3 ms; not the hours
+	// of the requests never sent.
 	if r.Latency.P50 < 45 || r.Latency.P50 > 55 || r.Latency.P99 < 99 || r.Latency.P99 > 101 || r.Latency.Max < 999 || r.Latency.Max > 1001 {
 		t.Errorf("latency %+v", r.Latency)
 	}
@@ -41,7 +67,11 @@ func TestSummary_Report(t *testing.T) {
 	}
 	var text bytes.Buffer
 	r.WriteText(&text)
-	for _, want := range []string{"104 requests in 2.00s (52/s): 100 ok, 1 function errors, 1 throttled, 1 invalid, 1 other errors", "p99 ", "2 requests retried"} {
+	for _, want := range []string{
+		"109 requests in 2.00s (54/s): 101 ok, 1 function errors, 1 throttled, 1 invalid, 2 not sent, 1 unknown, 2 other errors",
+		"p99 ", "3 requests retried, 4 attempts throttled",
+		"errors: 2 invoke ResourceNotFoundException (HTTP 404); 2 transport; 1 function ValueError;", "and 1 more (see --summary-json)",
+	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
@@ -49,8 +79,23 @@ func TestSummary_Report(t *testing.T) {
 	var js bytes.Buffer
 	r.WriteJSON(&js)
 	var back Report
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back != r {
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || !reflect.DeepEqual(back, r) {
 		t.Errorf("JSON report does not round-trip: %v\n%s", err, js.String())
+	}
+}
+
+func TestSummary_ErrorClassesAreBounded(t *testing.T) {
+	s := NewSummary(time.Unix(0, 0))
+	for i := range 1000 {
+		s.Add(&lambdafan.Result{Attempts: 1, Err: &lambdafan.InvokeError{StatusCode: 400, Type: fmt.Sprintf("Hostile%dException", i)}})
+	}
+	r := s.Report(time.Unix(1, 0))
+	var total int64
+	for _, e := range r.Errors {
+		total += e.Count
+	}
+	if len(r.Errors) > maxErrorClasses+1 || total != 1000 {
+		t.Errorf("%d classes counting %d errors", len(r.Errors), total)
 	}
 }
 
@@ -58,9 +103,9 @@ func TestMeter_Line(t *testing.T) {
 	start := time.Unix(1000, 0)
 	s := NewSummary(start)
 	for range 30 {
-		s.Add(&lambdafan.Result{Attempts: 1}, lambdafan.OutcomeOK)
+		s.Add(&lambdafan.Result{Attempts: 1})
 	}
-	s.Add(&lambdafan.Result{Attempts: 1}, lambdafan.OutcomeError)
+	s.Add(&lambdafan.Result{Attempts: 1, Err: &lambdafan.InvokeError{StatusCode: 500}})
 	m := NewMeter(nil, s, start, time.Second, func() string { return "limit 7" })
 	if got := m.Line(start.Add(10 * time.Second)); got != "31 done  3/s  1 errors  elapsed 10s  limit 7" {
 		t.Errorf("line without total: %q", got)

@@ -3,43 +3,80 @@
 package progress
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/jsonl"
 )
+
+// maxErrorClasses bounds the distinct error classes a summary counts:
+// error types come from the server, and a summary must stay small
+// whatever it sends. Classes past the bound are counted together.
+const maxErrorClasses = 100
 
 // Summary accumulates results. It is safe for concurrent use.
 type Summary struct {
-	mu       sync.Mutex
-	start    time.Time
-	outcomes [lambdafan.OutcomeError + 1]int64
-	attempts int64
-	retried  int64
-	latency  *hdrhistogram.Histogram // microseconds
+	mu                sync.Mutex
+	start             time.Time
+	outcomes          [lambdafan.OutcomeError + 1]int64
+	attempts          int64
+	retried           int64
+	throttledAttempts int64
+	errors            map[errorKey]int64
+	latency           *hdrhistogram.Histogram // microseconds
+}
+
+// errorKey is what the error breakdown counts by.
+type errorKey struct {
+	kind, typ string
+	status    int
 }
 
 // NewSummary starts a summary at time start.
 func NewSummary(start time.Time) *Summary {
 	// 1 µs to 1 hour at 3 significant digits: a few tens of KB, whatever N.
-	return &Summary{start: start, latency: hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)}
+	return &Summary{
+		start:   start,
+		errors:  map[errorKey]int64{},
+		latency: hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+	}
 }
 
-// Add records one result with its outcome.
-func (s *Summary) Add(r *lambdafan.Result, o lambdafan.Outcome) {
+// Add records one result: a request's, or a bad input line's (whose Err
+// is a *jsonl.LineError).
+func (s *Summary) Add(r *lambdafan.Result) {
+	o := jsonl.Outcome(r)
+	var key errorKey
+	if r.Err != nil {
+		c := jsonl.Classify(r.Err)
+		key = errorKey{kind: c.Kind, typ: c.Type, status: c.Status}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.outcomes[o]++
 	s.attempts += int64(r.Attempts)
+	s.throttledAttempts += int64(r.Throttles)
 	if r.Attempts > 1 {
 		s.retried++
 	}
-	if r.Attempts > 0 {
+	if r.Err != nil {
+		if _, ok := s.errors[key]; !ok && len(s.errors) >= maxErrorClasses {
+			key = errorKey{kind: "more"}
+		}
+		s.errors[key]++
+	}
+	// Latency is the time requests took to be answered: requests that
+	// never reached Lambda would only add the time they waited.
+	if r.Attempts > 0 && o != lambdafan.OutcomeNotSent {
 		_ = s.latency.RecordValue(max(1, r.Latency.Microseconds())) // values above 1 h are clamped by the error
 	}
 }
@@ -49,23 +86,58 @@ func (s *Summary) Add(r *lambdafan.Result, o lambdafan.Outcome) {
 type Report struct {
 	// Requests is the number of results, bad input lines included.
 	Requests int64 `json:"requests"`
-	// OK, FunctionErrors, Throttled, Invalid and OtherErrors count results
-	// by outcome; they add up to Requests.
+	// OK, FunctionErrors, Throttled, Invalid, NotSent, Unknown and
+	// OtherErrors count results by outcome; they add up to Requests.
 	OK             int64 `json:"ok"`
 	FunctionErrors int64 `json:"function_errors"`
 	Throttled      int64 `json:"throttled"`
 	Invalid        int64 `json:"invalid"`
+	NotSent        int64 `json:"not_sent"`
+	Unknown        int64 `json:"unknown"`
 	OtherErrors    int64 `json:"other_errors"`
 	// Attempts counts HTTP attempts; Retried counts requests that needed
-	// more than one.
-	Attempts int64 `json:"attempts"`
-	Retried  int64 `json:"retried"`
+	// more than one; ThrottledAttempts counts the attempts Lambda
+	// throttled, including those of requests that then succeeded.
+	Attempts          int64 `json:"attempts"`
+	Retried           int64 `json:"retried"`
+	ThrottledAttempts int64 `json:"throttled_attempts"`
 	// DurationSeconds is the run's wall time; Throughput is Requests per
 	// second over it.
 	DurationSeconds float64 `json:"duration_seconds"`
 	Throughput      float64 `json:"throughput_per_second"`
-	// Latency percentiles of requests that were sent, in milliseconds.
+	// Latency percentiles of the requests that reached Lambda, in
+	// milliseconds, from the first attempt's start to the end of the
+	// last, retry waits included.
 	Latency LatencyReport `json:"latency_ms"`
+	// Errors breaks the failed results down by error kind, type and HTTP
+	// status, most frequent first.
+	Errors []ErrorCount `json:"errors"`
+}
+
+// ErrorCount is the number of results that failed with one class of
+// error.
+type ErrorCount struct {
+	// Kind is the error kind of the result lines ("invoke", "function",
+	// "transport", …); "more" counts the classes beyond the first 100.
+	Kind string `json:"kind"`
+	// Type is the AWS error type or the function's error type, if any.
+	Type string `json:"type,omitempty"`
+	// Status is the HTTP status of an error answer, if any.
+	Status int   `json:"status,omitempty"`
+	Count  int64 `json:"count"`
+}
+
+// String describes the class and its count, e.g. "3 invoke
+// ResourceNotFoundException (HTTP 404)".
+func (e ErrorCount) String() string {
+	s := fmt.Sprintf("%d %s", e.Count, e.Kind)
+	if e.Type != "" {
+		s += " " + e.Type
+	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	return s
 }
 
 // LatencyReport holds latency percentiles in milliseconds.
@@ -85,15 +157,21 @@ func (s *Summary) Report(now time.Time) Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := Report{
-		OK:             s.outcomes[lambdafan.OutcomeOK],
-		FunctionErrors: s.outcomes[lambdafan.OutcomeFunctionError],
-		Throttled:      s.outcomes[lambdafan.OutcomeThrottled],
-		Invalid:        s.outcomes[lambdafan.OutcomeInvalid],
-		OtherErrors:    s.outcomes[lambdafan.OutcomeError],
-		Attempts:       s.attempts,
-		Retried:        s.retried,
+		OK:                s.outcomes[lambdafan.OutcomeOK],
+		FunctionErrors:    s.outcomes[lambdafan.OutcomeFunctionError],
+		Throttled:         s.outcomes[lambdafan.OutcomeThrottled],
+		Invalid:           s.outcomes[lambdafan.OutcomeInvalid],
+		NotSent:           s.outcomes[lambdafan.OutcomeNotSent],
+		Unknown:           s.outcomes[lambdafan.OutcomeUnknown],
+		OtherErrors:       s.outcomes[lambdafan.OutcomeError],
+		Attempts:          s.attempts,
+		Retried:           s.retried,
+		ThrottledAttempts: s.throttledAttempts,
+		Errors:            []ErrorCount{},
 	}
-	r.Requests = r.OK + r.FunctionErrors + r.Throttled + r.Invalid + r.OtherErrors
+	for _, n := range s.outcomes {
+		r.Requests += n
+	}
 	d := now.Sub(s.start)
 	r.DurationSeconds = d.Seconds()
 	if d > 0 {
@@ -109,15 +187,37 @@ func (s *Summary) Report(now time.Time) Report {
 			Mean: s.latency.Mean() / 1000,
 		}
 	}
+	for k, n := range s.errors {
+		r.Errors = append(r.Errors, ErrorCount{Kind: k.kind, Type: k.typ, Status: k.status, Count: n})
+	}
+	slices.SortFunc(r.Errors, func(a, b ErrorCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Status, b.Status))
+	})
 	return r
 }
 
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "%d requests in %.2fs (%.0f/s): %d ok, %d function errors, %d throttled, %d invalid, %d other errors\n"+
-		"latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f   attempts %d (%d requests retried)\n",
-		r.Requests, r.DurationSeconds, r.Throughput, r.OK, r.FunctionErrors, r.Throttled, r.Invalid, r.OtherErrors,
-		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Attempts, r.Retried)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d requests in %.2fs (%.0f/s): %d ok, %d function errors, %d throttled, %d invalid, %d not sent, %d unknown, %d other errors\n",
+		r.Requests, r.DurationSeconds, r.Throughput, r.OK, r.FunctionErrors, r.Throttled, r.Invalid, r.NotSent, r.Unknown, r.OtherErrors)
+	fmt.Fprintf(&b, "latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f   attempts %d (%d requests retried, %d attempts throttled)\n",
+		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Attempts, r.Retried, r.ThrottledAttempts)
+	if len(r.Errors) > 0 {
+		b.WriteString("errors:")
+		for i, e := range r.Errors {
+			if i == 5 {
+				fmt.Fprintf(&b, "; and %d more (see --summary-json)", len(r.Errors)-i)
+				break
+			}
+			if i > 0 {
+				b.WriteByte(';')
+			}
+			b.WriteString(" " + e.String())
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
