@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -104,6 +105,59 @@ func TestLimiter_SuccessesGrowBackToMax(t *testing.T) {
 	if got := l.Status().Limit; got != 10 {
 		t.Errorf("limit grew past the maximum: %d", got)
 	}
+}
+
+// TestLimiter_BlocksAtTheLoweredLimit checks that a limit lowered by a
+// throttle is enforced, both on Acquire's fast path and for waiters woken
+// by Release: it is the limit, not the maximum, that bounds the slots.
+func TestLimiter_BlocksAtTheLoweredLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := newTestLimiter(1, 10)
+		for range 10 {
+			if err := l.Acquire(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.Release(true, false) // the limit drops to 7 with 9 in flight
+		l.Release(false, false)
+		l.Release(false, false)
+		if st := l.Status(); st.Limit != 7 || st.InFlight != 7 {
+			t.Fatalf("status %+v, want limit 7 and 7 in flight", st)
+		}
+		// With a done context, Acquire returns nil only if a slot is free
+		// at once.
+		done, cancel := context.WithCancel(t.Context())
+		cancel()
+		if err := l.Acquire(done); err != context.Canceled {
+			t.Fatalf("Acquire with 7 in flight under a limit of 7 = %v, want it to wait", err)
+		}
+
+		const waiters = 3
+		granted := make(chan struct{}, waiters)
+		for range waiters {
+			go func() {
+				if l.Acquire(t.Context()) == nil {
+					granted <- struct{}{}
+				}
+			}()
+		}
+		synctest.Wait() // all three wait in Acquire
+		if len(granted) != 0 {
+			t.Fatalf("%d waiters granted at the limit", len(granted))
+		}
+		l.Release(false, false) // 6 in flight: one slot under the limit
+		synctest.Wait()
+		if st := l.Status(); st.InFlight != 7 || st.Waiting != waiters-1 || len(granted) != 1 {
+			t.Fatalf("status %+v, %d waiters granted; want exactly one granted", st, len(granted))
+		}
+		for range l.Status().InFlight {
+			l.Release(false, false)
+		}
+		synctest.Wait()
+		if st := l.Status(); len(granted) != waiters || st.Waiting != 0 {
+			t.Errorf("status %+v, %d waiters granted; want all %d", st, len(granted), waiters)
+		}
+	})
 }
 
 func TestLimiter_NeitherOutcomeLeavesLimit(t *testing.T) {
