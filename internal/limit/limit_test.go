@@ -95,10 +95,14 @@ func TestLimiter_SuccessesGrowBackToMax(t *testing.T) {
 			t.Fatal("limit does not grow back")
 		}
 	}
-	// Additive increase: about one per round of `limit` successes, so
-	// 1+2+…+9 = 45 successes to climb from 1 to 10.
-	if successes < 40 || successes > 60 {
-		t.Errorf("%d successes to grow from 1 to 10, want about 45", successes)
+	// Additive increase: each success adds 1/limit, about one per round
+	// of `limit` successes (1+2+…+9 = 45 to climb from 1 to 10).
+	want := 0
+	for lim := 1.0; lim < 10; lim = min(10, lim+1/lim) {
+		want++
+	}
+	if successes != want {
+		t.Errorf("%d successes to grow from 1 to 10, want %d", successes, want)
 	}
 	_ = l.Acquire(t.Context())
 	l.Release(false, true)
@@ -224,8 +228,10 @@ func TestLimiter_NeverExceedsLimitUnderLoad(t *testing.T) {
 					return
 				}
 				n := inFlight.Add(1)
-				if lim := int64(l.Status().Limit); n > 8 || n > lim+8 {
-					t.Errorf("%d in flight over limit %d", n, lim)
+				// Slots granted under a higher limit stay held when it
+				// drops, so only the maximum bounds what is in flight.
+				if n > 8 {
+					t.Errorf("%d in flight over the maximum 8", n)
 				}
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
