@@ -84,7 +84,7 @@ func TestAdmission_RateCap(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var mu sync.Mutex
 				var starts []time.Time
-				c := inProcessClient(t, lambdafan.Config{Concurrency: 8, Rate: tc.rate}, emulator.Function{
+				c := inProcessClient(t, lambdafan.Config{Concurrency: 8, Rate: tc.rate}, emulator.Config{Functions: []emulator.Function{{
 					Name: "f",
 					Handler: emulator.HandlerFunc(func(_ context.Context, inv *emulator.Invocation) ([]byte, error) {
 						mu.Lock()
@@ -92,7 +92,7 @@ func TestAdmission_RateCap(t *testing.T) {
 						mu.Unlock()
 						return inv.Payload, nil
 					}),
-				})
+				}}})
 				t0 := time.Now()
 				for _, r := range c.InvokeAll(t.Context(), slices.Repeat([]lambdafan.Request{{FunctionName: "f"}}, tc.n)) {
 					if r.Err != nil || r.Attempts != 1 {
@@ -116,7 +116,7 @@ func TestAdmission_RateCap(t *testing.T) {
 	t.Run("invalid requests take no tokens", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			// One token per 1000 s: a second attempt would wait that long.
-			c := inProcessClient(t, lambdafan.Config{Concurrency: 8, Rate: 0.001}, emulator.BuiltinFunctions()...)
+			c := inProcessClient(t, lambdafan.Config{Concurrency: 8, Rate: 0.001}, emulator.Config{Functions: emulator.BuiltinFunctions()})
 			t0 := time.Now()
 			for _, r := range c.InvokeAll(t.Context(), make([]lambdafan.Request, 50)) {
 				// The zero Request is invalid; the rate cap must not
@@ -135,12 +135,14 @@ func TestAdmission_RateCap(t *testing.T) {
 	})
 }
 
-// inProcessClient returns a client whose requests the emulator serving fns
-// handles in the calling goroutine, without a network: inside a synctest
-// bubble, client and functions share its virtual clock.
-func inProcessClient(t *testing.T, cfg lambdafan.Config, fns ...emulator.Function) *lambdafan.Client {
+// inProcessClient returns a client whose requests an emulator configured
+// by emuCfg (without authentication) handles in the calling goroutine,
+// without a network: inside a synctest bubble, client and functions share
+// its virtual clock.
+func inProcessClient(t *testing.T, cfg lambdafan.Config, emuCfg emulator.Config) *lambdafan.Client {
 	t.Helper()
-	emu, err := emulator.New(emulator.Config{NoAuth: true, Functions: fns})
+	emuCfg.NoAuth = true
+	emu, err := emulator.New(emuCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
