@@ -22,28 +22,33 @@ func newTestLimiter(minLimit, maxLimit int) (*Limiter, *fakeClock) {
 }
 
 func TestLimiter_StartsAtMaxAndBlocksBeyondIt(t *testing.T) {
-	l, _ := newTestLimiter(1, 3)
-	for range 3 {
-		if err := l.Acquire(t.Context()); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := newTestLimiter(1, 3)
+		for range 3 {
+			if err := l.Acquire(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		acquired := make(chan error, 1)
+		go func() { acquired <- l.Acquire(t.Context()) }()
+		synctest.Wait()
+		// The fourth Acquire cannot have succeeded: every slot is held.
+		select {
+		case err := <-acquired:
+			t.Fatalf("Acquire beyond the limit returned %v", err)
+		default:
+		}
+		if st := l.Status(); st.Waiting != 1 {
+			t.Fatalf("status %+v, want one waiting", st)
+		}
+		l.Release(false, true)
+		if err := <-acquired; err != nil {
 			t.Fatal(err)
 		}
-	}
-	acquired := make(chan error, 1)
-	go func() { acquired <- l.Acquire(t.Context()) }()
-	// The fourth Acquire cannot have succeeded: every slot is held.
-	waitFor(t, func() bool { return l.Status().Waiting == 1 })
-	select {
-	case err := <-acquired:
-		t.Fatalf("Acquire beyond the limit returned %v", err)
-	default:
-	}
-	l.Release(false, true)
-	if err := <-acquired; err != nil {
-		t.Fatal(err)
-	}
-	if st := l.Status(); st.InFlight != 3 || st.Waiting != 0 {
-		t.Errorf("status %+v", st)
-	}
+		if st := l.Status(); st.InFlight != 3 || st.Waiting != 0 {
+			t.Errorf("status %+v", st)
+		}
+	})
 }
 
 func TestLimiter_ThrottlesDecreaseOncePerCooldown(t *testing.T) {
@@ -174,46 +179,55 @@ func TestLimiter_NeitherOutcomeLeavesLimit(t *testing.T) {
 }
 
 func TestLimiter_CancelledAcquireLeavesNoTrace(t *testing.T) {
-	l, _ := newTestLimiter(1, 1)
-	_ = l.Acquire(t.Context())
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- l.Acquire(ctx) }()
-	waitFor(t, func() bool { return l.Status().Waiting == 1 })
-	cancel()
-	if err := <-done; err != context.Canceled {
-		t.Fatalf("Acquire = %v, want context.Canceled", err)
-	}
-	l.Release(false, true)
-	if st := l.Status(); st.InFlight != 0 || st.Waiting != 0 {
-		t.Errorf("status %+v, want nothing held or waiting", st)
-	}
-	if err := l.Acquire(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := newTestLimiter(1, 1)
+		_ = l.Acquire(t.Context())
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- l.Acquire(ctx) }()
+		synctest.Wait()
+		if st := l.Status(); st.Waiting != 1 {
+			t.Fatalf("status %+v, want one waiting", st)
+		}
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Fatalf("Acquire = %v, want context.Canceled", err)
+		}
+		l.Release(false, true)
+		if st := l.Status(); st.InFlight != 0 || st.Waiting != 0 {
+			t.Errorf("status %+v, want nothing held or waiting", st)
+		}
+		if err := l.Acquire(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestLimiter_FIFO(t *testing.T) {
-	l, _ := newTestLimiter(1, 1)
-	_ = l.Acquire(t.Context())
-	order := make(chan int, 3)
-	var wg sync.WaitGroup
-	for i := range 3 {
-		waitFor(t, func() bool { return l.Status().Waiting == i })
-		wg.Go(func() {
-			_ = l.Acquire(t.Context())
-			order <- i
-			l.Release(false, true)
-		})
-	}
-	waitFor(t, func() bool { return l.Status().Waiting == 3 })
-	l.Release(false, true)
-	wg.Wait()
-	for want := range 3 {
-		if got := <-order; got != want {
-			t.Fatalf("waiter %d went %dth", got, want)
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := newTestLimiter(1, 1)
+		_ = l.Acquire(t.Context())
+		order := make(chan int, 3)
+		var wg sync.WaitGroup
+		for i := range 3 {
+			wg.Go(func() {
+				_ = l.Acquire(t.Context())
+				order <- i
+				l.Release(false, true)
+			})
+			synctest.Wait() // waiter i queues before waiter i+1 starts
 		}
-	}
+		if st := l.Status(); st.Waiting != 3 {
+			t.Fatalf("status %+v, want three waiting", st)
+		}
+		l.Release(false, true)
+		wg.Wait()
+		for want := range 3 {
+			if got := <-order; got != want {
+				t.Fatalf("waiter %d went %dth", got, want)
+			}
+		}
+	})
 }
 
 func TestLimiter_NeverExceedsLimitUnderLoad(t *testing.T) {
@@ -243,18 +257,5 @@ func TestLimiter_NeverExceedsLimitUnderLoad(t *testing.T) {
 	wg.Wait()
 	if st := l.Status(); st.InFlight != 0 || st.Waiting != 0 || peak.Load() > 8 {
 		t.Errorf("status %+v, peak %d", st, peak.Load())
-	}
-}
-
-// waitFor polls cond until it holds: it synchronises with goroutines
-// blocking inside the limiter, whose state is only visible through Status.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		runtimeGosched()
 	}
 }
