@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,26 +63,75 @@ func TestAdmission_AdaptsToReservedConcurrency(t *testing.T) {
 	t.Logf("400 invocations, %d attempts, function limit now %d after %d throttles", attempts, fn.Limit, fn.Throttles)
 }
 
+// TestAdmission_RateCap measures when attempts start under Config.Rate.
+// Client and emulator run in a synctest bubble, connected by an in-process
+// transport, so time is virtual: invocations take no time, and only the
+// rate cap makes the clock move.
 func TestAdmission_RateCap(t *testing.T) {
-	srv := builtins(t)
-	c := newClient(t, srv, lambdafan.Config{Concurrency: 8, Rate: 1000})
 	if _, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: &aws.Config{}, Rate: -1}); err == nil {
 		t.Error("a negative rate was accepted")
 	}
-	results := c.InvokeAll(t.Context(), make([]lambdafan.Request, 50))
-	for _, r := range results {
-		// The zero Request is invalid; the rate cap must not stand in
-		// the way of reporting that.
-		if r.Outcome() != lambdafan.OutcomeInvalid {
-			t.Fatalf("result %+v", r)
-		}
+	for _, tc := range []struct {
+		rate float64
+		n    int
+	}{
+		{rate: 1000, n: 60}, // bursts of 10
+		{rate: 50, n: 20},
+		{rate: 3, n: 5},
+	} {
+		t.Run(fmt.Sprintf("%v per second", tc.rate), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				var starts []time.Time
+				c := inProcessClient(t, lambdafan.Config{Concurrency: 8, Rate: tc.rate}, emulator.Config{Functions: []emulator.Function{{
+					Name: "f",
+					Handler: emulator.HandlerFunc(func(_ context.Context, inv *emulator.Invocation) ([]byte, error) {
+						mu.Lock()
+						starts = append(starts, time.Now())
+						mu.Unlock()
+						return inv.Payload, nil
+					}),
+				}}})
+				t0 := time.Now()
+				for _, r := range c.InvokeAll(t.Context(), slices.Repeat([]lambdafan.Request{{FunctionName: "f"}}, tc.n)) {
+					if r.Err != nil || r.Attempts != 1 {
+						t.Fatalf("result %+v", r)
+					}
+				}
+				// A full bucket of ceil(rate/100) tokens (10 ms worth)
+				// starts at once; then one attempt every 1/rate.
+				burst := int(math.Ceil(tc.rate / 100))
+				slices.SortFunc(starts, time.Time.Compare)
+				for k, at := range starts {
+					want := time.Duration(float64(max(0, k+1-burst)) / tc.rate * float64(time.Second))
+					if got := at.Sub(t0); got < want-time.Microsecond || got > want+time.Microsecond {
+						t.Errorf("attempt %d of %d started at %v, want %v (rate %v, burst %d)", k, tc.n, got, want, tc.rate, burst)
+					}
+				}
+			})
+		})
 	}
-	ok := c.InvokeAll(t.Context(), slices.Repeat([]lambdafan.Request{{FunctionName: "echo"}}, 50))
-	for _, r := range ok {
-		if r.Err != nil {
-			t.Fatal(r.Err)
-		}
-	}
+
+	t.Run("invalid requests take no tokens", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// One token per 1000 s: a second attempt would wait that long.
+			c := inProcessClient(t, lambdafan.Config{Concurrency: 8, Rate: 0.001}, emulator.Config{Functions: emulator.BuiltinFunctions()})
+			t0 := time.Now()
+			for _, r := range c.InvokeAll(t.Context(), make([]lambdafan.Request, 50)) {
+				// The zero Request is invalid; the rate cap must not
+				// stand in the way of reporting that.
+				if r.Outcome() != lambdafan.OutcomeInvalid {
+					t.Fatalf("result %+v", r)
+				}
+			}
+			if r := c.Invoke(t.Context(), lambdafan.Request{FunctionName: "echo"}); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if d := time.Since(t0); d != 0 {
+				t.Errorf("50 invalid requests and one valid took %v, want no wait: invalid requests took tokens", d)
+			}
+		})
+	})
 }
 
 // countingCredentials hands out static credentials and counts the calls.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,39 @@ func newClient(t *testing.T, srv *emulatortest.Server, cfg lambdafan.Config) *la
 		t.Fatal(err)
 	}
 	return c
+}
+
+// inProcessClient returns a client whose requests an emulator configured
+// by emuCfg (without authentication) handles in the calling goroutine,
+// without a network: inside a synctest bubble, client and functions share
+// its virtual clock.
+func inProcessClient(t *testing.T, cfg lambdafan.Config, emuCfg emulator.Config) *lambdafan.Client {
+	t.Helper()
+	emuCfg.NoAuth = true
+	emu, err := emulator.New(emuCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	cfg.AWS = &aws.Config{Region: emulatortest.Region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
+	cfg.EndpointURL = "http://127.0.0.1:1" // never dialled
+	cfg.HTTPClient = &http.Client{Transport: handlerTransport{emu}}
+	c, err := lambdafan.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// handlerTransport answers requests with an http.Handler, in process.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	ht.h.ServeHTTP(w, r)
+	resp := w.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 func builtins(t *testing.T, extra ...emulator.Function) *emulatortest.Server {

@@ -76,8 +76,9 @@ type Config struct {
 	// of the region, for account-level throttles) towards it, then raises
 	// it again, up to Concurrency, as requests succeed. 0 means 1.
 	MinConcurrency int
-	// Rate caps the attempts started per second across the client. 0
-	// means no cap.
+	// Rate caps the attempts started per second across the client; up to
+	// 10 ms worth of them (at least one) may start at once. 0 means no
+	// cap.
 	Rate float64
 
 	// AttemptTimeout bounds one HTTP attempt, from sending the request to

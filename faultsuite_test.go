@@ -40,10 +40,14 @@ func suiteFaults() emulator.Faults {
 // the faults above and checks lambdafan's guarantees: exactly one result
 // per request, no request executed twice, no request left throttled,
 // goroutines back to their baseline, and a live heap that does not grow
-// with the number of requests. LAMBDAFAN_FAULT_N overrides the count (the
-// soak: LAMBDAFAN_FAULT_N=1000000).
+// with the number of requests. With -short it sends 10,000;
+// LAMBDAFAN_FAULT_N overrides the count either way (the soak:
+// LAMBDAFAN_FAULT_N=1000000).
 func TestFaultInjectionSuite(t *testing.T) {
 	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
 	if s := os.Getenv("LAMBDAFAN_FAULT_N"); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil || n < 1000 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"testing"
 	"time"
@@ -43,18 +44,36 @@ func TestClassifyRetry(t *testing.T) {
 }
 
 func TestRetryPolicy_Next(t *testing.T) {
-	p := retryPolicy{maxAttempts: 5, base: 100 * time.Millisecond, max: time.Second}
+	p := retryPolicy{maxAttempts: 40, base: 100 * time.Millisecond, max: time.Second}
 	throttle := &InvokeError{StatusCode: 429}
-	for attempt := 1; attempt < 5; attempt++ {
-		for range 50 {
-			wait, ok := p.next(throttle, RequestResponse, attempt, 0)
-			ceiling := min(time.Second, 100*time.Millisecond<<(attempt-1))
-			if !ok || wait < 0 || wait > ceiling {
-				t.Fatalf("attempt %d: wait %v ok %v, want within [0, %v]", attempt, wait, ok, ceiling)
+	// Full jitter: waits are drawn from [0, ceiling], the ceiling doubling
+	// from base up to max. Of 200 uniform draws, none falls in the upper
+	// or the lower half with probability 2⁻²⁰⁰, so the test checks the
+	// ceiling itself, not only a bound a constant wait would meet.
+	for _, tc := range []struct {
+		attempt int
+		ceiling time.Duration
+	}{
+		{1, 100 * time.Millisecond},
+		{2, 200 * time.Millisecond},
+		{3, 400 * time.Millisecond},
+		{4, 800 * time.Millisecond},
+		{5, time.Second}, // 1.6 s, capped
+		{39, time.Second},
+	} {
+		lo, hi := time.Duration(math.MaxInt64), time.Duration(0)
+		for range 200 {
+			wait, ok := p.next(throttle, RequestResponse, tc.attempt, 0)
+			if !ok || wait < 0 || wait > tc.ceiling {
+				t.Fatalf("attempt %d: wait %v ok %v, want within [0, %v]", tc.attempt, wait, ok, tc.ceiling)
 			}
+			lo, hi = min(lo, wait), max(hi, wait)
+		}
+		if hi <= tc.ceiling/2 || lo >= tc.ceiling/2 {
+			t.Errorf("attempt %d: 200 waits within [%v, %v], want them spread over [0, %v]", tc.attempt, lo, hi, tc.ceiling)
 		}
 	}
-	if _, ok := p.next(throttle, RequestResponse, 5, 0); ok {
+	if _, ok := p.next(throttle, RequestResponse, 40, 0); ok {
 		t.Error("retried past maxAttempts")
 	}
 	withRetryAfter := &InvokeError{StatusCode: 429, RetryAfter: 3 * time.Second}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/lambdafan/lambdafan"
@@ -142,18 +143,29 @@ func TestRetry_ConnectionRefusedIsRetried(t *testing.T) {
 
 func TestStream_WaitingRetryHoldsNoWorker(t *testing.T) {
 	// One worker. The first request is throttled with Retry-After: 1 s;
-	// while it waits, the second request must go through.
-	srv := faulty(t, firstN(1, emulator.FaultThrottleRetryAfter))
-	c := newClient(t, srv, lambdafan.Config{Concurrency: 1})
-	reqs := []lambdafan.Request{{ID: "throttled", FunctionName: "echo"}, {ID: "next", FunctionName: "echo"}}
-	var order []string
-	for r := range c.Stream(t.Context(), slices.Values(reqs)) {
-		if r.Err != nil {
-			t.Fatalf("%s: %v", r.ID, r.Err)
+	// while it waits, the second request must go through. On synctest's
+	// virtual clock the second is done at 0 s and the retry at 1 s.
+	synctest.Test(t, func(t *testing.T) {
+		c := inProcessClient(t, lambdafan.Config{Concurrency: 1}, emulator.Config{
+			Functions: emulator.BuiltinFunctions(),
+			Faults:    emulator.Faults{Schedule: firstN(1, emulator.FaultThrottleRetryAfter), RetryAfter: time.Second},
+		})
+		reqs := []lambdafan.Request{{ID: "throttled", FunctionName: "echo"}, {ID: "next", FunctionName: "echo"}}
+		t0 := time.Now()
+		var order []string
+		var done []time.Duration
+		for r := range c.Stream(t.Context(), slices.Values(reqs)) {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.ID, r.Err)
+			}
+			order = append(order, r.ID)
+			done = append(done, time.Since(t0))
 		}
-		order = append(order, r.ID)
-	}
-	if !slices.Equal(order, []string{"next", "throttled"}) {
-		t.Errorf("completion order %v: the throttled request's wait blocked the worker", order)
-	}
+		if !slices.Equal(order, []string{"next", "throttled"}) {
+			t.Errorf("completion order %v: the throttled request's wait blocked the worker", order)
+		}
+		if !slices.Equal(done, []time.Duration{0, time.Second}) {
+			t.Errorf("results after %v, want after 0s and the Retry-After 1s", done)
+		}
+	})
 }

@@ -46,9 +46,9 @@ import (
 // connections exist (HTTP/2) or are released (HTTP/1.1). So dials are
 // paced and pruned:
 //
-//   - at most dialsInFlight(C) dials per host run at once (a dial is a TCP
-//     connect plus, for https, the TLS handshake); the rest wait their turn,
-//     first come first served;
+//   - at most dialsInFlight(C, GOMAXPROCS) dials per host run at once (a
+//     dial is a TCP connect plus, for https, the TLS handshake); the rest
+//     wait their turn, first come first served;
 //   - a host's first dial runs alone: if it brings HTTP/2, net/http hands
 //     that connection to every request then waiting;
 //   - a waiting dial is dropped when its request has meanwhile been handed
@@ -75,12 +75,13 @@ const (
 )
 
 // dialsInFlight is how many dials to one host may run at once for a client
-// of the given concurrency: enough to open C connections quickly over a
-// real network (where a handshake takes round trips, not CPU), few enough
-// that a burst on a busy machine opens connections one after another
-// instead of all at the end.
-func dialsInFlight(concurrency int) int {
-	return min(max(concurrency/16, 4*runtime.GOMAXPROCS(0)), 64)
+// of the given concurrency on procs CPUs (GOMAXPROCS): a sixteenth of the
+// concurrency, at least 4 per CPU, at most 64. That is enough to open C
+// connections quickly over a real network (where a handshake takes round
+// trips, not CPU), few enough that a burst on a busy machine opens
+// connections one after another instead of all at the end.
+func dialsInFlight(concurrency, procs int) int {
+	return min(max(concurrency/16, 4*procs), 64)
 }
 
 // newHTTPClient builds the client used when Config.HTTPClient is nil,
@@ -89,7 +90,7 @@ func dialsInFlight(concurrency int) int {
 // deadline), idle pools the size of the concurrency, paced dials, and the
 // AWS configuration's CA bundle trusted.
 func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
-	slots := &dialSlots{limit: dialsInFlight(concurrency)}
+	slots := &dialSlots{limit: dialsInFlight(concurrency, runtime.GOMAXPROCS(0))}
 	tlsCfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		RootCAs:            sdkRootCAs(awsCfg),

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -159,15 +160,30 @@ func TestClient_WideFanOutUsesFewHTTP2Connections(t *testing.T) {
 	// the first connections (their requests got one just after the turn
 	// began); a storm would be ~c.
 	shards := (c + h2StreamsPerConn - 1) / h2StreamsPerConn
-	if n, most := int(conns.Load()), shards+dialsInFlight(c); n < shards || n > most {
+	if n, most := int(conns.Load()), shards+dialsInFlight(c, runtime.GOMAXPROCS(0)); n < shards || n > most {
 		t.Errorf("%d connections for %d concurrent requests, want %d to %d", n, c, shards, most)
 	}
 }
 
 func TestDialsInFlight(t *testing.T) {
-	for _, c := range []int{1, 64, 1000, 100000} {
-		if n := dialsInFlight(c); n < 1 || n > 64 {
-			t.Errorf("dialsInFlight(%d) = %d, want 1..64", c, n)
+	// A sixteenth of the concurrency, at least 4 per CPU, at most 64.
+	for _, tc := range []struct {
+		concurrency, procs, want int
+	}{
+		{1, 1, 4},       // 4 per CPU
+		{1, 2, 8},       // 4 per CPU
+		{64, 1, 4},      // a sixteenth, equal to 4 per CPU
+		{100, 1, 6},     // a sixteenth, rounded down
+		{1000, 2, 62},   // a sixteenth
+		{200, 8, 32},    // 4 per CPU, above a sixteenth
+		{1024, 2, 64},   // a sixteenth, at the cap
+		{1040, 2, 64},   // a sixteenth, 65, capped
+		{100000, 2, 64}, // a sixteenth, capped
+		{1, 16, 64},     // 4 per CPU, at the cap
+		{1, 17, 64},     // 4 per CPU, 68, capped
+	} {
+		if got := dialsInFlight(tc.concurrency, tc.procs); got != tc.want {
+			t.Errorf("dialsInFlight(%d, %d) = %d, want %d", tc.concurrency, tc.procs, got, tc.want)
 		}
 	}
 }

@@ -254,10 +254,10 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (
 	case res := <-call.result:
 		out = e.output(inv, res, fresh)
 		if e.slots == 1 && nearDeadline(ctx) {
-			// The answer came at the deadline (a handler's own context
-			// expires then too, up to a millisecond early as Deadline-Ms
-			// is truncated): the server may well report a timeout, and a
-			// timed-out environment is never reused.
+			// The answer came at or near the deadline (a handler's own
+			// context expires then too): the server, which decides a
+			// little later, may well report a timeout, and a timed-out
+			// environment is never reused.
 			e.kill()
 			e.awaitDeath(reapWait)
 			p.discard(e)

@@ -68,7 +68,7 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 	// checks, and a context deadline is always measured on the real clock
 	// (a fixed Now made every invocation time out at once).
 	start := time.Now()
-	deadline := start.Add(fn.def.Timeout)
+	deadline := msDeadline(start, fn.def.Timeout)
 	ctx, cancel := context.WithDeadline(s.base, deadline)
 	inv := &Invocation{
 		RequestID:          req.requestID,
@@ -84,9 +84,13 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 	fn.inFlight.Add(1)
 	out := fn.handler.Invoke(ctx, inv)
 	fn.inFlight.Add(-1)
-	elapsed := time.Since(start)
+	end := time.Now()
+	elapsed := end.Sub(start)
 	switch {
-	case ctx.Err() == context.DeadlineExceeded || elapsed > fn.def.Timeout:
+	// Decided by the deadline handed out, not by elapsed time: a runtime
+	// whose own context expired answers at the deadline, maybe before
+	// ctx's timer has fired here.
+	case ctx.Err() == context.DeadlineExceeded || !end.Before(deadline):
 		s.stats.timeouts.Add(1)
 		out = Output{Error: true, InitDuration: out.InitDuration, MaxMemoryUsedMB: out.MaxMemoryUsedMB,
 			Payload: ErrorDocument("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", req.requestID, fn.def.Timeout.Seconds()))}
@@ -114,6 +118,17 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 		s.writeFunctionLog(logBuf.Bytes())
 	}
 	return out, logBuf.Bytes()
+}
+
+// msDeadline is start+timeout truncated to the millisecond: the deadline
+// a runtime reads from Lambda-Runtime-Deadline-Ms, which carries Unix
+// milliseconds. The invocation times out there, not up to a millisecond
+// later, so that a runtime whose own context expires answers at or after
+// the emulator's deadline, never before it. Unlike Truncate, subtracting
+// keeps start's monotonic clock reading.
+func msDeadline(start time.Time, timeout time.Duration) time.Time {
+	d := start.Add(timeout)
+	return d.Add(-(time.Duration(d.Nanosecond()) % time.Millisecond))
 }
 
 // appendReport appends Lambda's REPORT line to b, e.g.

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -178,4 +183,65 @@ func take[T any](c <-chan T, n int) <-chan T {
 	}
 	close(out)
 	return out
+}
+
+// TestServer_TimeoutAtDeadline checks that an invocation times out by the
+// deadline the runtime is handed, to the millisecond of
+// Lambda-Runtime-Deadline-Ms: a runtime whose own context expires there
+// answers with a context error, and that answer is a timeout, not a
+// function error. The server runs in a synctest bubble, whose virtual
+// clock is moved half a millisecond off the millisecond grid first, so the
+// truncated deadline falls strictly before the unrounded one.
+func TestServer_TimeoutAtDeadline(t *testing.T) {
+	const timeout = time.Second
+	for _, tc := range []struct {
+		name string
+		// answer is when the handler answers, from the millisecond
+		// deadline the runtime sees.
+		answer      time.Duration
+		wantTimeout bool
+	}{
+		{"a nanosecond before the deadline", -time.Nanosecond, false},
+		{"at the deadline", 0, true},
+		{"after the deadline", 2 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				time.Sleep(500 * time.Microsecond) // virtual: sets the clock off the millisecond grid
+				emu, err := emulator.New(emulator.Config{NoAuth: true, Functions: []emulator.Function{{
+					Name:    "f",
+					Timeout: timeout,
+					Handler: emulator.HandlerFunc(func(ctx context.Context, inv *emulator.Invocation) ([]byte, error) {
+						// What a runtime sees: the deadline in Unix milliseconds.
+						seen := time.UnixMilli(inv.Deadline.UnixMilli())
+						at := time.NewTimer(time.Until(seen.Add(tc.answer)))
+						defer at.Stop()
+						select {
+						case <-at.C:
+						case <-ctx.Done():
+						}
+						if !time.Now().Before(seen) {
+							return nil, context.DeadlineExceeded // the runtime's own context expired
+						}
+						return []byte(`"done"`), nil
+					}),
+				}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer emu.Close()
+				w := httptest.NewRecorder()
+				emu.ServeHTTP(w, httptest.NewRequestWithContext(t.Context(), http.MethodPost, invokePath("f"), strings.NewReader(`{}`)))
+				body := w.Body.String()
+				gotTimeout := w.Header().Get("X-Amz-Function-Error") == "Unhandled" && strings.Contains(body, `"errorType":"Sandbox.Timedout"`)
+				if gotTimeout != tc.wantTimeout {
+					t.Errorf("answer %v from the millisecond deadline: %d %q %s; want a timeout: %v",
+						tc.answer, w.Code, w.Header().Get("X-Amz-Function-Error"), body, tc.wantTimeout)
+				}
+				if !tc.wantTimeout && body != `"done"` {
+					t.Errorf("body %s, want \"done\"", body)
+				}
+			})
+		})
+	}
 }

@@ -24,7 +24,9 @@ type Invocation struct {
 	Payload []byte
 	// ClientContext is the decoded client context (JSON), or nil.
 	ClientContext []byte
-	// Deadline is when the invocation times out.
+	// Deadline is when the invocation times out, a whole millisecond
+	// (runtimes receive it in Unix milliseconds); an answer at or after
+	// it is a timeout.
 	Deadline time.Time
 	// MemorySize is the function's memory in MB.
 	MemorySize int

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,12 @@ func TestRuntimeConn(t *testing.T) {
 		}
 		if resp.Header.Get(hdrRequestID) != inv.RequestID || resp.Close {
 			t.Errorf("request ID %q, close %v", resp.Header.Get(hdrRequestID), resp.Close)
+		}
+		if got, want := resp.Header.Get(hdrDeadline), strconv.FormatInt(inv.Deadline.UnixMilli(), 10); got != want {
+			t.Errorf("%s = %q, want %s (the deadline in Unix milliseconds)", hdrDeadline, got, want)
+		}
+		if got := resp.Header.Get(hdrFunctionARN); got != inv.InvokedFunctionARN {
+			t.Errorf("%s = %q, want %q", hdrFunctionARN, got, inv.InvokedFunctionARN)
 		}
 		// A chunked response with a trailer, as aws-lambda-go posts it.
 		rt.send("POST /2018-06-01/runtime/invocation/" + inv.RequestID + "/response HTTP/1.1\r\nHost: rt\r\n" +

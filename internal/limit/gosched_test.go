@@ -1,5 +1,0 @@
-package limit
-
-import "runtime"
-
-func runtimeGosched() { runtime.Gosched() }
