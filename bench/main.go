@@ -109,7 +109,9 @@ func runAll(list []scenario, reps int, profileDir string, log io.Writer) (string
 	if r.certs, err = makeCerts(dir); err != nil {
 		return "", false, err
 	}
-	if slices.ContainsFunc(list, func(s scenario) bool { return slices.Contains(s.variants, "cli") }) {
+	if slices.ContainsFunc(list, func(s scenario) bool {
+		return slices.Contains(s.variants, "cli") || slices.Contains(s.variants, "cli-stdout")
+	}) {
 		if r.cli, err = buildCLI(dir, log); err != nil {
 			return "", false, err
 		}

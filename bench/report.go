@@ -141,8 +141,16 @@ func writeTargets(w io.Writer, rows []row) {
 		if cli, ok := find(sc, "cli"); ok && ok2 {
 			check(sc+": CLI throughput / ceiling", cli.rate/raw.rate, cli.rate/raw.rate >= 0.75, "≥ 0.75")
 		}
+
 		if sdk, ok := find(sc, "sdk-default"); ok && ok1 {
 			check(sc+": library throughput / SDK default", lib.rate/sdk.rate, lib.rate/sdk.rate >= 2.5, "≥ 2.5")
+		}
+	}
+	for _, sc := range []string{"cpu-http", "cpu-tls-h2", "cpu-tls-h1", "latency-http", "latency-tls-h2", "latency-tls-h1", "large-256k"} {
+		cli, ok1 := find(sc, "cli")
+		plain, ok2 := find(sc, "cli-stdout")
+		if ok1 && ok2 {
+			check(sc+": CLI throughput with the crash journal / without", cli.rate/plain.rate, cli.rate/plain.rate >= 0.95, "≥ 0.95")
 		}
 	}
 	if lib, ok := find("latency-http", "lambdafan"); ok {

@@ -131,8 +131,8 @@ func (r *runner) runVariant(s scenario, variant string, srv *serverProc, rep int
 	}
 	var m measurement
 	var err error
-	if variant == "cli" {
-		m, err = r.runCLI(s, srv.url)
+	if variant == "cli" || variant == "cli-stdout" {
+		m, err = r.runCLI(s, srv.url, variant == "cli-stdout")
 	} else {
 		m, err = r.runClientChild(s, variant, srv.url, rep)
 	}
@@ -169,15 +169,29 @@ func (r *runner) runClientChild(s scenario, variant, url string, rep int) (measu
 }
 
 // runCLI runs the lambdafan binary end to end: a JSONL file of requests in,
-// a JSONL file of results out. Its wall time includes process start-up.
-func (r *runner) runCLI(s scenario, url string) (measurement, error) {
+// a JSONL file of results out, written with -o (which keeps the crash
+// journal beside it) or, for the cli-stdout variant, to standard output
+// redirected to the file (no journal: the journal's cost is the
+// difference). Its wall time includes process start-up.
+func (r *runner) runCLI(s scenario, url string, toStdout bool) (measurement, error) {
 	in, err := r.inputFile(s)
 	if err != nil {
 		return measurement{}, err
 	}
 	out := filepath.Join(r.dir, "results.jsonl")
-	cmd := exec.Command(r.cli, "invoke", "-q", "-c", strconv.Itoa(s.c),
-		"--endpoint-url", url, "-o", out, in)
+	args := []string{"invoke", "-q", "-c", strconv.Itoa(s.c), "--endpoint-url", url}
+	if !toStdout {
+		args = append(args, "-o", out)
+	}
+	cmd := exec.Command(r.cli, append(args, in)...)
+	if toStdout {
+		f, err := os.Create(out)
+		if err != nil {
+			return measurement{}, err
+		}
+		defer f.Close()
+		cmd.Stdout = f
+	}
 	cmd.Env = r.clientEnv(s)
 	cmd.Stderr = r.log
 	start := time.Now()

@@ -25,8 +25,9 @@ func (s scenario) ideal() time.Duration {
 }
 
 // allVariants are the clients compared in each scenario, in the order they
-// are run (interleaved across repetitions). "raw" is the ceiling.
-var allVariants = []string{"lambdafan", "cli", "sdk-default", "sdk-tuned", "raw"}
+// are run (interleaved across repetitions). "raw" is the ceiling;
+// "cli-stdout" is the CLI without its crash journal.
+var allVariants = []string{"lambdafan", "cli", "cli-stdout", "sdk-default", "sdk-tuned", "raw"}
 
 func scenarios() []scenario {
 	cpu := func(name, tls string) scenario {
