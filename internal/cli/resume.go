@@ -29,6 +29,7 @@ type resumeState struct {
 	retried []int   // lines whose non-final results are dropped and invoked again
 
 	// Counts for the message at the start and the summary at the end.
+	repeatedIDs       int // ids that more than one previous result carries
 	unreadable        int // a last line cut short by a crash
 	skipped, lostSeen int
 }
@@ -36,8 +37,9 @@ type resumeState struct {
 // previousRecord is the part of an output record that decides whether it
 // is final.
 type previousRecord struct {
-	Line    *int    `json:"line"`
-	Outcome *string `json:"outcome"`
+	Line    *int            `json:"line"`
+	ID      json.RawMessage `json:"id"`
+	Outcome *string         `json:"outcome"`
 	Error   *struct {
 		Kind string `json:"kind"`
 		Sent *bool  `json:"sent"`
@@ -101,7 +103,11 @@ func (r *previousRecord) final(retryUnsafe bool) bool {
 func loadResume(path string, retryUnsafe bool) (*resumeState, error) {
 	st := &resumeState{path: path, retryUnsafe: retryUnsafe}
 	var final, nonFinal []int
+	ids := newIDTracker()
 	err := scanRecords(path, func(n int, rec *previousRecord, line []byte) error {
+		if rec != nil && len(rec.ID) > 0 {
+			ids.add(string(rec.ID), false) // the JSON text: 1 and "1" differ
+		}
 		switch {
 		case rec == nil:
 			st.unreadable++
@@ -122,6 +128,7 @@ func loadResume(path string, retryUnsafe bool) (*resumeState, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.repeatedIDs = ids.repeated()
 	st.final = newLineSet(final)
 	slices.Sort(nonFinal)
 	st.retried = slices.Compact(nonFinal)
@@ -260,6 +267,9 @@ func (st *resumeState) describe() string {
 	}
 	if st.unreadable > 0 {
 		msg += fmt.Sprintf("; %d line cut short (a run killed mid-write) was removed", st.unreadable)
+	}
+	if st.repeatedIDs > 0 {
+		msg += fmt.Sprintf("; warning: %d ids appear in more than one result: results are matched to requests by line, so each request still gets its own", st.repeatedIDs)
 	}
 	if n := len(st.lost.lines); n > 0 {
 		msg += fmt.Sprintf("; %d requests may have been sent by a run that died before writing their results: they get an \"unknown\" result and are not invoked again (--retry-unsafe would invoke them)", n)

@@ -160,6 +160,9 @@ func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 			fmt.Fprintf(env.stdio.Err, "%d requests skipped: already finished in %s\n", env.resume.skipped, env.opts.resume)
 		}
 	}
+	if n := env.ids.repeated(); n > 0 {
+		fmt.Fprintf(env.stdio.Err, "lambdafan: warning: %d ids appear on more than one input line; each request still has its own result: match results to requests by \"line\", not by \"id\"\n", n)
+	}
 	if report.Requests == 0 && (env.resume == nil || env.resume.skipped == 0) {
 		fmt.Fprintf(env.stdio.Err, "lambdafan: warning: %s holds no requests\n", env.inputName())
 	}
@@ -251,6 +254,7 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 			if !ok || !out.waitTurn(intake, it.Seq) {
 				return
 			}
+			env.ids.add(it.Request.ID, false)
 			if env.resume != nil {
 				switch env.resume.action(it.Line) {
 				case resumeSkip:

@@ -31,6 +31,7 @@ type invokeEnv struct {
 	outputFile *os.File     // nil for standard output
 	resume     *resumeState // nil unless --resume
 	journal    *journal     // nil when the output is standard output
+	ids        *idTracker
 	closers    []func() error
 }
 
@@ -39,7 +40,7 @@ type invokeEnv struct {
 // file, then opens the input and output, so that a mistake ends the run
 // with every file as it was.
 func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv, err error) {
-	env := &invokeEnv{opts: opts, stdio: stdio, input: stdio.In, output: stdio.Out}
+	env := &invokeEnv{opts: opts, stdio: stdio, input: stdio.In, output: stdio.Out, ids: newIDTracker()}
 	defer func() {
 		if err != nil {
 			env.close()
