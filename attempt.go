@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lambdafan/lambdafan/internal/redact"
 )
 
 // Header names of the Invoke API.
@@ -211,6 +213,14 @@ func decodeInvokeError(status int, h http.Header, body []byte, requestID string)
 	e.Message = doc.Message
 	if e.Message == "" && len(body) > 0 && !json.Valid(body) {
 		e.Message = truncate(string(body), 200)
+	}
+	if status < 400 {
+		// The client never follows redirects (see refuseRedirect): say so
+		// rather than quote the redirect page.
+		e.Message = "redirect not followed: Lambda never redirects an Invoke"
+		if loc := h.Get("Location"); loc != "" {
+			e.Message += "; it pointed to " + truncate(redact.URL(loc), 200)
+		}
 	}
 	e.Reason = doc.Reason
 	if ra := h.Get(headerRetryAfter); ra != "" {

@@ -106,7 +106,10 @@ type Config struct {
 
 	// HTTPClient sends the requests. Nil means a client built for fan-out:
 	// one connection pool sized to Concurrency, no overall timeout, the
-	// AWS config's CA bundle trusted.
+	// AWS config's CA bundle trusted. Redirects are never followed,
+	// whatever the client's CheckRedirect: lambdafan uses a shallow copy
+	// of it that returns a redirect as the answer (an *InvokeError with
+	// the 3xx status, not retried); HTTPClient itself is not modified.
 	HTTPClient *http.Client
 
 	// Logger receives debug records about retries. Nil discards them.

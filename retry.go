@@ -14,7 +14,7 @@ type Retry int
 // The retry classes of a failed attempt.
 const (
 	// NoRetry: retrying cannot help (invalid request, unknown function,
-	// permission denied, a function error, cancellation).
+	// permission denied, a redirect, a function error, cancellation).
 	NoRetry Retry = iota
 	// RetrySafe: the failure happened before the function could run
 	// (throttling, connection not established, the function not ready), so
@@ -71,6 +71,8 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 	var ie *InvokeError
 	if errors.As(err, &ie) {
 		switch {
+		case ie.StatusCode < 400:
+			return NoRetry // a redirect, not followed: it would come again
 		case ie.StatusCode == 429 || notExecutedErrorType(ie.Type):
 			return RetrySafe
 		case ie.StatusCode >= 500:

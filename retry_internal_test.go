@@ -25,6 +25,8 @@ func TestClassifyRetry(t *testing.T) {
 		{&InvokeError{StatusCode: 503, Type: "UnknownError"}, RequestResponse, RetryUnsafe},
 		{&InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}, RequestResponse, NoRetry},
 		{&InvokeError{StatusCode: 403, Type: "InvalidSignatureException"}, RequestResponse, NoRetry},
+		{&InvokeError{StatusCode: 307, Type: "UnknownError"}, RequestResponse, NoRetry},
+		{&InvokeError{StatusCode: 302, Type: "TooManyRequestsException"}, DryRun, NoRetry},
 		{&FunctionError{Kind: "Unhandled"}, RequestResponse, NoRetry},
 		{&TransportError{Sent: false, Err: errors.New("refused")}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: false, Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, RequestResponse, NoRetry},

@@ -130,10 +130,25 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 		}
 	}
 	if shards == 1 {
-		return &http.Client{Transport: rt.shards[0]}
+		return &http.Client{Transport: rt.shards[0], CheckRedirect: refuseRedirect}
 	}
-	return &http.Client{Transport: rt}
+	return &http.Client{Transport: rt, CheckRedirect: refuseRedirect}
 }
+
+// withoutRedirects returns a shallow copy of a caller's client that never
+// follows redirects, leaving the caller's client as it was.
+func withoutRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = refuseRedirect
+	return &cp
+}
+
+// refuseRedirect makes an http.Client return a redirect as the response
+// instead of following it. Lambda never redirects an Invoke; following one
+// would re-send the payload and the session token to wherever the
+// redirect points, and a redirect to another function's path would invoke
+// that function on the strength of the original request.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // shardedTransport spreads requests over transports, each to the one with
 // the fewest requests in flight, so that none carries more than
