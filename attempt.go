@@ -35,8 +35,9 @@ const (
 	headerRetryAfter     = "Retry-After"
 )
 
-// maxResponseBytes bounds how much of a response body is read: Lambda's 6 MB
-// response limit plus room for an error envelope.
+// maxResponseBytes bounds a response body: Lambda's 6 MB response limit
+// plus room for an error envelope. A longer body is an error
+// ([ErrResponseTooLarge]), never cut short.
 const maxResponseBytes = 6*1024*1024 + 64*1024
 
 // attempt makes one signed HTTP attempt and records its outcome in res. It
@@ -147,17 +148,25 @@ func unwrapURLError(err error) error {
 }
 
 // readBody reads the whole response body, sized by Content-Length when the
-// server sent one.
+// server sent one. A body over maxResponseBytes is ErrResponseTooLarge: one
+// that announces its length is not read at all (closing it drops the
+// connection), any other is read up to one byte past the limit.
 func readBody(resp *http.Response) ([]byte, error) {
-	if resp.ContentLength == 0 {
+	switch n := resp.ContentLength; {
+	case n == 0:
 		return nil, nil
-	}
-	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+	case n > maxResponseBytes:
+		return nil, fmt.Errorf("%w (Content-Length %d)", ErrResponseTooLarge, n)
+	case n > 0:
 		b := make([]byte, n)
 		_, err := io.ReadFull(resp.Body, b)
 		return b, err
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if len(b) > maxResponseBytes {
+		return nil, ErrResponseTooLarge
+	}
+	return b, err
 }
 
 // decodeResponse fills res from an HTTP response and returns the error it

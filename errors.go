@@ -89,8 +89,9 @@ func (e *FunctionError) Error() string {
 	return msg
 }
 
-// TransportError reports an attempt that got no HTTP response: the
-// connection could not be made, broke, or timed out.
+// TransportError reports an attempt that got no usable HTTP response: the
+// connection could not be made, broke, or timed out, or the response body
+// could not be read whole ([ErrResponseTooLarge] among others).
 type TransportError struct {
 	// Sent reports whether the whole request had been written before the
 	// failure. When true the function may have run.
@@ -115,3 +116,12 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // Results carrying it did not run the function; a Stream that meets it
 // stops pulling requests.
 var ErrCredentials = errors.New("AWS credentials unusable")
+
+// ErrResponseTooLarge reports a response body longer than Lambda ever
+// sends: its 6 MB response limit plus 64 KiB for an error envelope
+// (6,356,992 bytes). The body is discarded, not truncated. It comes
+// wrapped in a *[TransportError] with Sent set, because the function may
+// have run (no usable answer came back after the request was sent), and
+// [ClassifyRetry] never retries it: the function would run again and most
+// likely answer the same way.
+var ErrResponseTooLarge = errors.New("response body larger than Lambda's limit of 6,356,992 bytes")

@@ -83,6 +83,9 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 			return NoRetry
 		}
 	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		return NoRetry // the function ran, and would answer the same again
+	}
 	var te *TransportError
 	if errors.As(err, &te) {
 		var dnsErr *net.DNSError

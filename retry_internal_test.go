@@ -34,6 +34,8 @@ func TestClassifyRetry(t *testing.T) {
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, RequestResponse, RetryUnsafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, DryRun, RetrySafe},
 		{&TransportError{Sent: true, Err: context.Canceled}, RequestResponse, NoRetry},
+		{&TransportError{Sent: true, Err: fmt.Errorf("read response: %w", ErrResponseTooLarge)}, RequestResponse, NoRetry},
+		{&TransportError{Sent: true, Err: ErrResponseTooLarge}, DryRun, NoRetry},
 		{fmt.Errorf("%w: expired", ErrCredentials), RequestResponse, NoRetry},
 		{&RequestError{Field: "payload"}, RequestResponse, NoRetry},
 	}
