@@ -25,7 +25,8 @@ const (
 	// retry doubles it, up to DefaultMaxBackoff. Waits are drawn uniformly
 	// below the cap ("full jitter").
 	DefaultBaseBackoff = 100 * time.Millisecond
-	// DefaultMaxBackoff caps a single retry wait.
+	// DefaultMaxBackoff caps a single retry wait, including one that
+	// Lambda's Retry-After asks for.
 	DefaultMaxBackoff = 20 * time.Second
 )
 
@@ -100,7 +101,10 @@ type Config struct {
 	// execute more than once.
 	RetryUnsafe bool
 	// BaseBackoff and MaxBackoff shape the exponential retry waits. 0 means
-	// DefaultBaseBackoff and DefaultMaxBackoff.
+	// DefaultBaseBackoff and DefaultMaxBackoff. MaxBackoff also caps the
+	// wait a Retry-After header asks for: a longer one is cut to
+	// MaxBackoff, so that a misbehaving endpoint cannot hold a request
+	// (asking for a day, say) beyond it.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 

@@ -44,7 +44,8 @@ type InvokeError struct {
 	// RequestID is the x-amzn-RequestId of the failed attempt.
 	RequestID string
 	// RetryAfter is the wait the service asked for in its Retry-After
-	// header; zero when it asked for none.
+	// header; zero when it asked for none. lambdafan honours it up to
+	// [Config.MaxBackoff].
 	RetryAfter time.Duration
 }
 

@@ -64,6 +64,11 @@ func notExecutedErrorType(t string) bool {
 
 // ClassifyRetry says whether a failed attempt of an invocation of type t may
 // be retried, and whether doing so could run the function twice.
+//
+// It does not say when: lambdafan waits an exponential backoff with full
+// jitter between [Config.BaseBackoff] and [Config.MaxBackoff], or longer
+// when Lambda's Retry-After asks for it ([InvokeError.RetryAfter]), but
+// never longer than Config.MaxBackoff.
 func ClassifyRetry(err error, t InvocationType) Retry {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrCredentials) {
 		return NoRetry
@@ -111,8 +116,8 @@ func unsafeUnlessDryRun(t InvocationType) Retry {
 }
 
 // retryPolicy decides whether and when to retry: exponential backoff with
-// full jitter, honouring the service's Retry-After, bounded by attempts and
-// by the invocation's total time.
+// full jitter, honouring the service's Retry-After up to the maximum
+// backoff, bounded by attempts and by the invocation's total time.
 type retryPolicy struct {
 	maxAttempts int
 	base, max   time.Duration
@@ -151,7 +156,9 @@ func (p *retryPolicy) next(err error, t InvocationType, attempts int, elapsed ti
 	wait = p.backoff(attempts)
 	var ie *InvokeError
 	if errors.As(err, &ie) && ie.RetryAfter > wait {
-		wait = ie.RetryAfter
+		// Honour the service's wait, up to the longest backoff: a
+		// Retry-After of a day would otherwise hold the request a day.
+		wait = min(ie.RetryAfter, p.max)
 	}
 	if p.maxTime > 0 && elapsed+wait >= p.maxTime {
 		return 0, false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -62,10 +63,16 @@ func TestRetryPolicy_Next(t *testing.T) {
 		t.Error("retried past maxAttempts")
 	}
 	withRetryAfter := &InvokeError{StatusCode: 429, RetryAfter: 3 * time.Second}
+	p.max = 5 * time.Second
 	if wait, ok := p.next(withRetryAfter, RequestResponse, 1, 0); !ok || wait != 3*time.Second {
 		t.Errorf("Retry-After: wait %v ok %v, want 3s", wait, ok)
 	}
+	p.max = time.Second
 	p.maxTime = 2 * time.Second
+	if _, ok := p.next(withRetryAfter, RequestResponse, 1, 0); !ok {
+		t.Error("did not retry although the Retry-After, capped at the maximum backoff, ends before maxTime")
+	}
+	p.max = 5 * time.Second
 	if _, ok := p.next(withRetryAfter, RequestResponse, 1, 0); ok {
 		t.Error("retried although the wait ends past maxTime")
 	}
@@ -75,5 +82,29 @@ func TestRetryPolicy_Next(t *testing.T) {
 	p.unsafe = true
 	if _, ok := p.next(&InvokeError{StatusCode: 500}, RequestResponse, 1, 0); !ok {
 		t.Error("did not retry an unsafe failure after opting in")
+	}
+}
+
+// TestRetryPolicy_RetryAfterCapped: a Retry-After longer than the maximum
+// backoff waits the maximum backoff, not a day.
+func TestRetryPolicy_RetryAfterCapped(t *testing.T) {
+	for _, maxBackoff := range []time.Duration{0, time.Second} {
+		p := retryPolicy{max: maxBackoff}
+		p.setDefaults()
+		for _, retryAfter := range []time.Duration{24 * time.Hour, 86400 * time.Second, p.max + 1} {
+			wait, ok := p.next(&InvokeError{StatusCode: 429, RetryAfter: retryAfter}, RequestResponse, 1, 0)
+			if !ok || wait != p.max {
+				t.Errorf("max backoff %v, Retry-After %v: wait %v ok %v, want %v", p.max, retryAfter, wait, ok, p.max)
+			}
+		}
+	}
+	// The value decoded from the header, in seconds or as an HTTP date.
+	for _, header := range []string{"86400", time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat)} {
+		ie := decodeInvokeError(429, http.Header{"Retry-After": {header}}, nil, "")
+		p := retryPolicy{}
+		p.setDefaults()
+		if wait, ok := p.next(ie, RequestResponse, 1, 0); !ok || wait != DefaultMaxBackoff {
+			t.Errorf("Retry-After: %s: wait %v ok %v, want %v", header, wait, ok, DefaultMaxBackoff)
+		}
 	}
 }

@@ -65,6 +65,7 @@ func TestRetry_RetryAfterBoundedByMaxTime(t *testing.T) {
 	srv := faulty(t, firstN(1, emulator.FaultThrottleRetryAfter))
 	cfg := fastRetries
 	cfg.MaxTime = 300 * time.Millisecond
+	cfg.MaxBackoff = 2 * time.Second // Retry-After is honoured up to MaxBackoff
 	c := newClient(t, srv, cfg)
 	r := c.Invoke(t.Context(), lambdafan.Request{FunctionName: "echo"})
 	var ie *lambdafan.InvokeError
