@@ -2,6 +2,8 @@ package lambdafan
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -14,7 +16,8 @@ type Retry int
 // The retry classes of a failed attempt.
 const (
 	// NoRetry: retrying cannot help (invalid request, unknown function,
-	// permission denied, a redirect, a function error, cancellation).
+	// permission denied, a redirect, a certificate that fails
+	// verification, a function error, cancellation).
 	NoRetry Retry = iota
 	// RetrySafe: the failure happened before the function could run
 	// (throttling, connection not established, the function not ready), so
@@ -97,6 +100,9 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			return NoRetry // the host does not exist: retrying cannot help
 		}
+		if tlsRefused(err) {
+			return NoRetry // the same certificate would fail the same way
+		}
 		if !te.Sent {
 			return RetrySafe
 		}
@@ -106,6 +112,28 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 		return unsafeUnlessDryRun(t)
 	}
 	return NoRetry
+}
+
+// tlsRefused reports a TLS failure that a retry would meet again: the
+// server's certificate failed verification (unknown authority, wrong host
+// name, expired, no usable roots), or the server does not speak TLS.
+func tlsRefused(err error) bool {
+	var (
+		verification     *tls.CertificateVerificationError
+		unknownAuthority x509.UnknownAuthorityError
+		hostname         x509.HostnameError
+		invalid          x509.CertificateInvalidError
+		systemRoots      x509.SystemRootsError
+		insecure         x509.InsecureAlgorithmError
+		notTLS           tls.RecordHeaderError
+	)
+	return errors.As(err, &verification) ||
+		errors.As(err, &unknownAuthority) ||
+		errors.As(err, &hostname) ||
+		errors.As(err, &invalid) ||
+		errors.As(err, &systemRoots) ||
+		errors.As(err, &insecure) ||
+		errors.As(err, &notTLS)
 }
 
 func unsafeUnlessDryRun(t InvocationType) Retry {

@@ -2,6 +2,8 @@ package lambdafan
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -33,6 +35,11 @@ func TestClassifyRetry(t *testing.T) {
 		{&TransportError{Sent: false, Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, RequestResponse, NoRetry},
 		{&TransportError{Sent: false, Err: &net.DNSError{Err: "timeout", IsTimeout: true}}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, RequestResponse, RetryUnsafe},
+		{&TransportError{Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, RequestResponse, NoRetry},
+		{&TransportError{Err: x509.HostnameError{Host: "h"}}, RequestResponse, NoRetry},
+		{&TransportError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}, DryRun, NoRetry},
+		{&TransportError{Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}}, RequestResponse, NoRetry},
+		{&TransportError{Err: errors.New("tls: handshake timeout")}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, DryRun, RetrySafe},
 		{&TransportError{Sent: true, Err: context.Canceled}, RequestResponse, NoRetry},
 		{&TransportError{Sent: true, Err: fmt.Errorf("read response: %w", ErrResponseTooLarge)}, RequestResponse, NoRetry},
