@@ -113,7 +113,9 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // ErrCredentials reports that no usable AWS credentials could be obtained,
-// or that Lambda refused them as expired or unknown (after one refresh).
+// or that Lambda refused them (after one refresh) as expired or unknown, or
+// refused the signatures made with them (a wrong secret key, a clock
+// more than five minutes off).
 // Results carrying it did not run the function; a Stream that meets it
 // stops pulling requests.
 var ErrCredentials = errors.New("AWS credentials unusable")
