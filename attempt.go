@@ -48,7 +48,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 
 	creds, err := c.credentials.Retrieve(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrCredentials, err)
+		return &CredentialsError{Err: err}
 	}
 
 	// The trace tells whether the request was wholly written (did it
