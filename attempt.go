@@ -75,7 +75,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 	if err != nil {
 		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", err)}
 	}
-	return decodeResponse(resp, body, res)
+	return decodeResponse(resp, body, res, creds)
 }
 
 // attemptTrace is what one attempt learns from net/http's client trace, in
@@ -170,13 +170,18 @@ func readBody(resp *http.Response) ([]byte, error) {
 }
 
 // decodeResponse fills res from an HTTP response and returns the error it
-// carries: nil for success, *FunctionError or *InvokeError otherwise.
-func decodeResponse(resp *http.Response, body []byte, res *Result) error {
+// carries: nil for success, *FunctionError or *InvokeError otherwise. The
+// body of an error answer is scrubbed of creds (see decodeInvokeError); a
+// function's own answer, error or not, is returned as it is.
+func decodeResponse(resp *http.Response, body []byte, res *Result, creds aws.Credentials) error {
 	res.Payload = body
 	h := resp.Header
 	res.ExecutedVersion = h.Get(headerExecVersion)
 	if resp.StatusCode >= 300 {
-		return decodeInvokeError(resp.StatusCode, h, body, res.RequestID)
+		if len(body) > 0 {
+			res.Payload = []byte(redact.Text(string(body), creds.SecretAccessKey, creds.SessionToken))
+		}
+		return decodeInvokeError(resp.StatusCode, h, body, res.RequestID, creds)
 	}
 	if logs := h.Get(headerLogResult); logs != "" {
 		if b, err := base64.StdEncoding.DecodeString(logs); err == nil {
@@ -202,7 +207,21 @@ func decodeResponse(resp *http.Response, body []byte, res *Result) error {
 // from the x-amzn-ErrorType header (which may carry a ":namespace" suffix)
 // or the body's __type/code, the message from "message" in any
 // capitalisation.
-func decodeInvokeError(status int, h http.Header, body []byte, requestID string) *InvokeError {
+//
+// Its text is scrubbed of creds and of anything that looks like a
+// credential. What answered may not be Lambda (a proxy, a misconfigured
+// endpoint), and AWS front ends explaining a signature mismatch echo the
+// canonical request, headers included: the session token, the signature,
+// whatever else the client sent. The fields are scrubbed after JSON
+// decoding (escapes could hide a secret from a scrub of the raw body) and
+// before truncation (which could cut a secret short of recognition).
+func decodeInvokeError(status int, h http.Header, body []byte, requestID string, creds aws.Credentials) *InvokeError {
+	scrub := func(s string) string {
+		if s == "" {
+			return s
+		}
+		return redact.Text(s, creds.SecretAccessKey, creds.SessionToken)
+	}
 	e := &InvokeError{StatusCode: status, RequestID: requestID}
 	var doc struct {
 		Type1   string `json:"__type"`
@@ -215,23 +234,23 @@ func decodeInvokeError(status int, h http.Header, body []byte, requestID string)
 	if e.Type == "" {
 		e.Type = cmp.Or(doc.Type1, doc.Code)
 	}
-	e.Type = sanitizeErrorType(e.Type)
+	e.Type = scrub(sanitizeErrorType(e.Type))
 	if e.Type == "" {
 		e.Type = "UnknownError"
 	}
-	e.Message = doc.Message
+	e.Message = scrub(doc.Message)
 	if e.Message == "" && len(body) > 0 && !json.Valid(body) {
-		e.Message = truncate(string(body), 200)
+		e.Message = truncate(scrub(string(body)), 200)
 	}
 	if status < 400 {
 		// The client never follows redirects (see refuseRedirect): say so
 		// rather than quote the redirect page.
 		e.Message = "redirect not followed: Lambda never redirects an Invoke"
 		if loc := h.Get("Location"); loc != "" {
-			e.Message += "; it pointed to " + truncate(redact.URL(loc), 200)
+			e.Message += "; it pointed to " + truncate(scrub(redact.URL(loc)), 200)
 		}
 	}
-	e.Reason = doc.Reason
+	e.Reason = scrub(doc.Reason)
 	if ra := h.Get(headerRetryAfter); ra != "" {
 		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 {
 			e.RetryAfter = time.Duration(secs * float64(time.Second))

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func TestClassifyRetry(t *testing.T) {
@@ -107,7 +109,7 @@ func TestRetryPolicy_RetryAfterCapped(t *testing.T) {
 	}
 	// The value decoded from the header, in seconds or as an HTTP date.
 	for _, header := range []string{"86400", time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat)} {
-		ie := decodeInvokeError(429, http.Header{"Retry-After": {header}}, nil, "")
+		ie := decodeInvokeError(429, http.Header{"Retry-After": {header}}, nil, "", aws.Credentials{})
 		p := retryPolicy{}
 		p.setDefaults()
 		if wait, ok := p.next(ie, RequestResponse, 1, 0); !ok || wait != DefaultMaxBackoff {
