@@ -164,3 +164,42 @@ func TestSecretsNeverLeak_ServerEchoes(t *testing.T) {
 		})
 	}
 }
+
+// TestNew_EndpointURLPasswordNeverEchoed: an endpoint URL with a password,
+// whether it parses or not and wherever it comes from, never has the
+// password (or a piece of it) repeated by New's errors or by results.
+func TestNew_EndpointURLPasswordNeverEchoed(t *testing.T) {
+	urls := []string{
+		"http://user:s3cret@127.0.0.1:9/",
+		"http://user:s3cret@[::1",
+		"http://user:s3c/ret@127.0.0.1:9/", // url.Parse quotes ":s3c" as a port
+		"https://user:s3cret@host:port/",
+		"http://user:s3cret@127.0.0.1:9/%zz",
+		"http://user:s3cret@lambda.example.com/", // plain http off loopback
+		"ftp://user:s3cret@127.0.0.1/",
+	}
+	for _, raw := range urls {
+		for _, via := range []string{"Config.EndpointURL", "aws.Config.BaseEndpoint"} {
+			t.Run(via+"/"+raw, func(t *testing.T) {
+				awsCfg := staticAWS()
+				cfg := lambdafan.Config{AWS: awsCfg, MaxAttempts: 1}
+				if via == "Config.EndpointURL" {
+					cfg.EndpointURL = raw
+				} else {
+					awsCfg.BaseEndpoint = aws.String(raw)
+				}
+				c, err := lambdafan.New(t.Context(), cfg)
+				var shown string
+				if err != nil {
+					shown = err.Error()
+				} else {
+					r := c.Invoke(t.Context(), lambdafan.Request{FunctionName: "f"})
+					shown = fmt.Sprintf("%+v %v", r, r.Err)
+				}
+				if strings.Contains(shown, "s3c") {
+					t.Errorf("the password shows: %s", shown)
+				}
+			})
+		}
+	}
+}
