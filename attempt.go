@@ -66,14 +66,14 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &TransportError{Sent: st.wrote.Load(), Err: unwrapURLError(err)}
+		return &TransportError{Sent: st.wrote.Load(), Err: scrubError(unwrapURLError(err), creds)}
 	}
 	body, err := readBody(resp)
 	resp.Body.Close()
 	res.StatusCode = resp.StatusCode
 	res.RequestID = resp.Header.Get(headerRequestID)
 	if err != nil {
-		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", err)}
+		return &TransportError{Sent: true, Err: scrubError(fmt.Errorf("read response: %w", err), creds)}
 	}
 	return decodeResponse(resp, body, res, creds)
 }
@@ -146,6 +146,28 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
+
+// scrubError masks credentials in err's message (see redact.Text) and
+// keeps its chain for errors.Is and errors.As. net/http quotes what the
+// server sent when it cannot parse it ("malformed MIME header line: …"),
+// and a server may send back what it was sent. An error with nothing to
+// mask is returned as it is.
+func scrubError(err error, creds aws.Credentials) error {
+	msg := err.Error()
+	if scrubbed := redact.Text(msg, creds.SecretAccessKey, creds.SessionToken); scrubbed != msg {
+		return &scrubbedError{msg: scrubbed, err: err}
+	}
+	return err
+}
+
+// scrubbedError is an error whose message had credentials masked.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
 
 // readBody reads the whole response body, sized by Content-Length when the
 // server sent one. A body over maxResponseBytes is ErrResponseTooLarge: one
