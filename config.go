@@ -30,6 +30,12 @@ const (
 	DefaultMaxBackoff = 20 * time.Second
 )
 
+// MaxConcurrency is the largest Concurrency [New] accepts. A process
+// keeping more invocations in flight spends more on their goroutines,
+// connections and buffers than it gains: split such a run over several
+// processes (or machines) instead.
+const MaxConcurrency = 100_000
+
 // Config configures a [Client]. It is passed by value to [New]; the zero
 // value of each field selects the documented default.
 type Config struct {
@@ -69,8 +75,8 @@ type Config struct {
 	// turned on by the AWS config (AWS_USE_DUALSTACK_ENDPOINT).
 	UseDualStack bool
 
-	// Concurrency is the maximum number of invocations in flight. 0 means
-	// DefaultConcurrency.
+	// Concurrency is the maximum number of invocations in flight, at most
+	// MaxConcurrency. 0 means DefaultConcurrency.
 	Concurrency int
 	// MinConcurrency is the floor of the adaptive limits: when Lambda
 	// throttles, lambdafan lowers the in-flight limit of the function (or
@@ -126,6 +132,8 @@ func (cfg *Config) validate() error {
 	switch {
 	case cfg.Concurrency < 0:
 		return fmt.Errorf("concurrency must be at least 1, got %d", cfg.Concurrency)
+	case cfg.Concurrency > MaxConcurrency:
+		return fmt.Errorf("concurrency %d is above the maximum %d: split the run over several processes", cfg.Concurrency, MaxConcurrency)
 	case cfg.MinConcurrency < 0:
 		return fmt.Errorf("min concurrency must not be negative, got %d", cfg.MinConcurrency)
 	case cfg.MaxAttempts < 0:
