@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/emulator"
@@ -240,5 +241,64 @@ func TestCredentials_UnobtainableStopsTheRun(t *testing.T) {
 	}
 	if srv.Stats().Requests != 0 {
 		t.Errorf("%d requests reached the endpoint without credentials", srv.Stats().Requests)
+	}
+}
+
+// TestCredentials_RefusedSignaturesStopTheRun: an unknown access key and a
+// wrong secret key (every signature refused) fail every later request the
+// same way, so the Stream stops early instead of sending them all.
+func TestCredentials_RefusedSignaturesStopTheRun(t *testing.T) {
+	tests := []struct {
+		name, wantType string
+		creds          func(srv *emulatortest.Server) aws.CredentialsProvider
+	}{
+		{"unknown access key id", "UnrecognizedClientException", func(srv *emulatortest.Server) aws.CredentialsProvider {
+			return credentials.NewStaticCredentialsProvider("AKIDUNKNOWN", srv.SecretAccessKey, "")
+		}},
+		{"wrong secret key", "InvalidSignatureException", func(srv *emulatortest.Server) aws.CredentialsProvider {
+			return credentials.NewStaticCredentialsProvider(srv.AccessKeyID, "wrong-"+srv.SecretAccessKey, "")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := builtins(t)
+			c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 2, EndpointURL: srv.URL,
+				AWS: &aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(tt.creds(srv))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pulled atomic.Int64
+			seq := func(yield func(lambdafan.Request) bool) {
+				for range 1000 {
+					pulled.Add(1)
+					if !yield(lambdafan.Request{FunctionName: "echo"}) {
+						return
+					}
+				}
+			}
+			results, refused := 0, 0
+			for r := range c.Stream(t.Context(), seq) {
+				results++
+				if !errors.Is(r.Err, lambdafan.ErrCredentials) {
+					t.Fatalf("result %+v (err %v), want ErrCredentials", r, r.Err)
+				}
+				var ie *lambdafan.InvokeError
+				if errors.As(r.Err, &ie) {
+					if ie.StatusCode != 403 || ie.Type != tt.wantType {
+						t.Errorf("refused with %v, want %s", ie, tt.wantType)
+					}
+					refused++
+				}
+			}
+			// Up to four times the concurrency pulled ahead, plus the one
+			// the feeder holds; each refused once and after one refresh.
+			if refused == 0 || pulled.Load() > 4*2+1 || int64(results) != pulled.Load() {
+				t.Errorf("%d results, %d refused, %d pulled: want the run stopped after the first refusal, one result per pulled request",
+					results, refused, pulled.Load())
+			}
+			if n := srv.Stats().Requests; n > 2*(4*2+1) {
+				t.Errorf("%d requests reached Lambda", n)
+			}
+		})
 	}
 }

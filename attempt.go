@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lambdafan/lambdafan/internal/redact"
 )
 
 // Header names of the Invoke API.
@@ -33,8 +35,9 @@ const (
 	headerRetryAfter     = "Retry-After"
 )
 
-// maxResponseBytes bounds how much of a response body is read: Lambda's 6 MB
-// response limit plus room for an error envelope.
+// maxResponseBytes bounds a response body: Lambda's 6 MB response limit
+// plus room for an error envelope. A longer body is an error
+// ([ErrResponseTooLarge]), never cut short.
 const maxResponseBytes = 6*1024*1024 + 64*1024
 
 // attempt makes one signed HTTP attempt and records its outcome in res. It
@@ -45,7 +48,7 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 
 	creds, err := c.credentials.Retrieve(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrCredentials, err)
+		return &CredentialsError{Err: err}
 	}
 
 	// The trace tells whether the request was wholly written (did it
@@ -63,16 +66,16 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &TransportError{Sent: st.wrote.Load(), Err: unwrapURLError(err)}
+		return &TransportError{Sent: st.wrote.Load(), Err: scrubError(unwrapURLError(err), creds)}
 	}
 	body, err := readBody(resp)
 	resp.Body.Close()
 	res.StatusCode = resp.StatusCode
 	res.RequestID = resp.Header.Get(headerRequestID)
 	if err != nil {
-		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", err)}
+		return &TransportError{Sent: true, Err: scrubError(fmt.Errorf("read response: %w", err), creds)}
 	}
-	return decodeResponse(resp, body, res)
+	return decodeResponse(resp, body, res, creds)
 }
 
 // attemptTrace is what one attempt learns from net/http's client trace, in
@@ -144,28 +147,63 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// readBody reads the whole response body, sized by Content-Length when the
-// server sent one.
-func readBody(resp *http.Response) ([]byte, error) {
-	if resp.ContentLength == 0 {
-		return nil, nil
+// scrubError masks credentials in err's message (see redact.Text) and
+// keeps its chain for errors.Is and errors.As. net/http quotes what the
+// server sent when it cannot parse it ("malformed MIME header line: …"),
+// and a server may send back what it was sent. An error with nothing to
+// mask is returned as it is.
+func scrubError(err error, creds aws.Credentials) error {
+	msg := err.Error()
+	if scrubbed := redact.Text(msg, creds.SecretAccessKey, creds.SessionToken); scrubbed != msg {
+		return &scrubbedError{msg: scrubbed, err: err}
 	}
-	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+	return err
+}
+
+// scrubbedError is an error whose message had credentials masked.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// readBody reads the whole response body, sized by Content-Length when the
+// server sent one. A body over maxResponseBytes is ErrResponseTooLarge: one
+// that announces its length is not read at all (closing it drops the
+// connection), any other is read up to one byte past the limit.
+func readBody(resp *http.Response) ([]byte, error) {
+	switch n := resp.ContentLength; {
+	case n == 0:
+		return nil, nil
+	case n > maxResponseBytes:
+		return nil, fmt.Errorf("%w (Content-Length %d)", ErrResponseTooLarge, n)
+	case n > 0:
 		b := make([]byte, n)
 		_, err := io.ReadFull(resp.Body, b)
 		return b, err
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if len(b) > maxResponseBytes {
+		return nil, ErrResponseTooLarge
+	}
+	return b, err
 }
 
 // decodeResponse fills res from an HTTP response and returns the error it
-// carries: nil for success, *FunctionError or *InvokeError otherwise.
-func decodeResponse(resp *http.Response, body []byte, res *Result) error {
+// carries: nil for success, *FunctionError or *InvokeError otherwise. The
+// body of an error answer is scrubbed of creds (see decodeInvokeError); a
+// function's own answer, error or not, is returned as it is.
+func decodeResponse(resp *http.Response, body []byte, res *Result, creds aws.Credentials) error {
 	res.Payload = body
 	h := resp.Header
 	res.ExecutedVersion = h.Get(headerExecVersion)
 	if resp.StatusCode >= 300 {
-		return decodeInvokeError(resp.StatusCode, h, body, res.RequestID)
+		if len(body) > 0 {
+			res.Payload = []byte(redact.Text(string(body), creds.SecretAccessKey, creds.SessionToken))
+		}
+		return decodeInvokeError(resp.StatusCode, h, body, res.RequestID, creds)
 	}
 	if logs := h.Get(headerLogResult); logs != "" {
 		if b, err := base64.StdEncoding.DecodeString(logs); err == nil {
@@ -191,7 +229,21 @@ func decodeResponse(resp *http.Response, body []byte, res *Result) error {
 // from the x-amzn-ErrorType header (which may carry a ":namespace" suffix)
 // or the body's __type/code, the message from "message" in any
 // capitalisation.
-func decodeInvokeError(status int, h http.Header, body []byte, requestID string) *InvokeError {
+//
+// Its text is scrubbed of creds and of anything that looks like a
+// credential. What answered may not be Lambda (a proxy, a misconfigured
+// endpoint), and AWS front ends explaining a signature mismatch echo the
+// canonical request, headers included: the session token, the signature,
+// whatever else the client sent. The fields are scrubbed after JSON
+// decoding (escapes could hide a secret from a scrub of the raw body) and
+// before truncation (which could cut a secret short of recognition).
+func decodeInvokeError(status int, h http.Header, body []byte, requestID string, creds aws.Credentials) *InvokeError {
+	scrub := func(s string) string {
+		if s == "" {
+			return s
+		}
+		return redact.Text(s, creds.SecretAccessKey, creds.SessionToken)
+	}
 	e := &InvokeError{StatusCode: status, RequestID: requestID}
 	var doc struct {
 		Type1   string `json:"__type"`
@@ -204,15 +256,23 @@ func decodeInvokeError(status int, h http.Header, body []byte, requestID string)
 	if e.Type == "" {
 		e.Type = cmp.Or(doc.Type1, doc.Code)
 	}
-	e.Type = sanitizeErrorType(e.Type)
+	e.Type = scrub(sanitizeErrorType(e.Type))
 	if e.Type == "" {
 		e.Type = "UnknownError"
 	}
-	e.Message = doc.Message
+	e.Message = scrub(doc.Message)
 	if e.Message == "" && len(body) > 0 && !json.Valid(body) {
-		e.Message = truncate(string(body), 200)
+		e.Message = truncate(scrub(string(body)), 200)
 	}
-	e.Reason = doc.Reason
+	if status < 400 {
+		// The client never follows redirects (see refuseRedirect): say so
+		// rather than quote the redirect page.
+		e.Message = "redirect not followed: Lambda never redirects an Invoke"
+		if loc := h.Get("Location"); loc != "" {
+			e.Message += "; it pointed to " + truncate(scrub(redact.URL(loc)), 200)
+		}
+	}
+	e.Reason = scrub(doc.Reason)
 	if ra := h.Get(headerRetryAfter); ra != "" {
 		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 {
 			e.RetryAfter = time.Duration(secs * float64(time.Second))

@@ -75,7 +75,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		credentials:    cfg.Credentials,
 		concurrency:    cfg.Concurrency,
 		attemptTimeout: cmp.Or(cfg.AttemptTimeout, DefaultAttemptTimeout),
-		http:           cfg.HTTPClient,
 		log:            cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 		signer:         v4.NewSigner(),
 		now:            time.Now,
@@ -91,7 +90,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		},
 	}
 	c.retry.setDefaults()
-	if c.http == nil {
+	if cfg.HTTPClient != nil {
+		c.http = withoutRedirects(cfg.HTTPClient)
+	} else {
 		c.http = newHTTPClient(awsCfg, c.concurrency)
 	}
 	if cfg.EndpointURL != "" {

@@ -25,9 +25,16 @@ const (
 	// retry doubles it, up to DefaultMaxBackoff. Waits are drawn uniformly
 	// below the cap ("full jitter").
 	DefaultBaseBackoff = 100 * time.Millisecond
-	// DefaultMaxBackoff caps a single retry wait.
+	// DefaultMaxBackoff caps a single retry wait, including one that
+	// Lambda's Retry-After asks for.
 	DefaultMaxBackoff = 20 * time.Second
 )
+
+// MaxConcurrency is the largest Concurrency [New] accepts. A process
+// keeping more invocations in flight spends more on their goroutines,
+// connections and buffers than it gains: split such a run over several
+// processes (or machines) instead.
+const MaxConcurrency = 100_000
 
 // Config configures a [Client]. It is passed by value to [New]; the zero
 // value of each field selects the documented default.
@@ -68,8 +75,8 @@ type Config struct {
 	// turned on by the AWS config (AWS_USE_DUALSTACK_ENDPOINT).
 	UseDualStack bool
 
-	// Concurrency is the maximum number of invocations in flight. 0 means
-	// DefaultConcurrency.
+	// Concurrency is the maximum number of invocations in flight, at most
+	// MaxConcurrency. 0 means DefaultConcurrency.
 	Concurrency int
 	// MinConcurrency is the floor of the adaptive limits: when Lambda
 	// throttles, lambdafan lowers the in-flight limit of the function (or
@@ -101,13 +108,19 @@ type Config struct {
 	// execute more than once.
 	RetryUnsafe bool
 	// BaseBackoff and MaxBackoff shape the exponential retry waits. 0 means
-	// DefaultBaseBackoff and DefaultMaxBackoff.
+	// DefaultBaseBackoff and DefaultMaxBackoff. MaxBackoff also caps the
+	// wait a Retry-After header asks for: a longer one is cut to
+	// MaxBackoff, so that a misbehaving endpoint cannot hold a request
+	// (asking for a day, say) beyond it.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 
 	// HTTPClient sends the requests. Nil means a client built for fan-out:
 	// one connection pool sized to Concurrency, no overall timeout, the
-	// AWS config's CA bundle trusted.
+	// AWS config's CA bundle trusted. Redirects are never followed,
+	// whatever the client's CheckRedirect: lambdafan uses a shallow copy
+	// of it that returns a redirect as the answer (an *InvokeError with
+	// the 3xx status, not retried); HTTPClient itself is not modified.
 	HTTPClient *http.Client
 
 	// Logger receives debug records about retries. Nil discards them.
@@ -120,6 +133,8 @@ func (cfg *Config) validate() error {
 	switch {
 	case cfg.Concurrency < 0:
 		return fmt.Errorf("concurrency must be at least 1, got %d", cfg.Concurrency)
+	case cfg.Concurrency > MaxConcurrency:
+		return fmt.Errorf("concurrency %d is above the maximum %d: split the run over several processes", cfg.Concurrency, MaxConcurrency)
 	case cfg.MinConcurrency < 0:
 		return fmt.Errorf("min concurrency must not be negative, got %d", cfg.MinConcurrency)
 	case cfg.MaxAttempts < 0:

@@ -2,6 +2,7 @@ package lambdafan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/redact"
 )
 
 // endpoint is where requests for one region go.
@@ -96,7 +98,7 @@ func (ep *endpoint) invokeURL(escapedName, qualifier string) *url.URL {
 func checkEndpointURL(raw string, allowInsecure bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("endpoint URL %q: %w", raw, err)
+		return endpointParseError(raw, err)
 	}
 	if u.Scheme != "http" || allowInsecure {
 		return nil
@@ -109,4 +111,21 @@ func checkEndpointURL(raw string, allowInsecure bool) error {
 		return nil
 	}
 	return fmt.Errorf("endpoint URL %s is plain http to a host that is not loopback; use https, or allow it explicitly (--allow-insecure-endpoint)", u.Redacted())
+}
+
+// endpointParseError reports an endpoint URL that does not parse without
+// repeating a password it holds: the URL is shown masked (redact.URL), and
+// url.Parse's own message, which quotes the URL and may quote part of the
+// password on its own ("invalid port \":s3c\" after host"), is left out
+// when the URL has one.
+func endpointParseError(raw string, err error) error {
+	shown := redact.URL(raw)
+	if shown != raw {
+		return fmt.Errorf("endpoint URL %q does not parse (the details would quote its password)", shown)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the cause, without the URL again
+	}
+	return fmt.Errorf("endpoint URL %q: %w", raw, err)
 }

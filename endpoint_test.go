@@ -87,3 +87,18 @@ func TestCheckEndpointURL(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckEndpointURL_ParseErrors(t *testing.T) {
+	tests := []struct{ url, want string }{
+		// Without a password, url.Parse's reason is given, once.
+		{"http://[::1", `endpoint URL "http://[::1": missing ']' in host`},
+		// With one, the URL is masked and the reason, which may quote the
+		// password, left out.
+		{"http://user:s3c/ret@127.0.0.1:9/", `endpoint URL "http://user:xxxxx@127.0.0.1:9/" does not parse (the details would quote its password)`},
+	}
+	for _, tt := range tests {
+		if err := checkEndpointURL(tt.url, false); err == nil || err.Error() != tt.want {
+			t.Errorf("checkEndpointURL(%q) = %v, want %s", tt.url, err, tt.want)
+		}
+	}
+}

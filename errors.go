@@ -1,9 +1,13 @@
 package lambdafan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 )
 
 // RequestError reports a request that was rejected before it was sent
@@ -44,7 +48,8 @@ type InvokeError struct {
 	// RequestID is the x-amzn-RequestId of the failed attempt.
 	RequestID string
 	// RetryAfter is the wait the service asked for in its Retry-After
-	// header; zero when it asked for none.
+	// header; zero when it asked for none. lambdafan honours it up to
+	// [Config.MaxBackoff].
 	RetryAfter time.Duration
 }
 
@@ -95,8 +100,9 @@ func (e *FunctionError) Error() string {
 	return msg
 }
 
-// TransportError reports an attempt that got no HTTP response: the
-// connection could not be made, broke, or timed out.
+// TransportError reports an attempt that got no usable HTTP response: the
+// connection could not be made, broke, or timed out, or the response body
+// could not be read whole ([ErrResponseTooLarge] among others).
 type TransportError struct {
 	// Sent reports whether the whole request had been written before the
 	// failure. When true the function may have run.
@@ -117,7 +123,63 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // ErrCredentials reports that no usable AWS credentials could be obtained,
-// or that Lambda refused them as expired or unknown (after one refresh).
+// or that Lambda refused them (after one refresh) as expired or unknown, or
+// refused the signatures made with them (a wrong secret key, a clock
+// more than five minutes off).
 // Results carrying it did not run the function; a Stream that meets it
 // stops pulling requests.
 var ErrCredentials = errors.New("AWS credentials unusable")
+
+// CredentialsError reports that the credential provider could not supply
+// credentials. A provider's message may quote secrets (a credential_process
+// helper's output holds the secret key and session token, and the SDK's
+// error for output it cannot parse quotes it whole), so Error gives a fixed
+// message, naming the kind of provider when it can tell, instead. The
+// provider's error stays reachable: errors.Is and errors.As see both
+// [ErrCredentials] and Err.
+//
+// Results carry it in Err when an attempt could not get credentials; a
+// program that fetches credentials itself can wrap the provider's error in
+// one to report it the same way.
+type CredentialsError struct {
+	// Err is the provider's error. Its text may contain secrets: do not
+	// print or log it.
+	Err error
+}
+
+// Error says that the credentials are unusable and which kind of provider
+// failed, never what the provider said; except that a cancellation or a
+// timeout, whose text is fixed, is named.
+func (e *CredentialsError) Error() string {
+	what := "the credential provider failed"
+	var (
+		process *processcreds.ProviderError
+		sso     *ssocreds.InvalidTokenError
+	)
+	switch {
+	case errors.As(e.Err, &process):
+		what = "the credential_process command failed or printed unusable credentials"
+	case errors.As(e.Err, &sso):
+		what = "the SSO session has expired or is invalid (aws sso login renews it)"
+	}
+	msg := ErrCredentials.Error() + ": " + what + " (its message is withheld: it may contain secrets)"
+	switch {
+	case errors.Is(e.Err, context.Canceled):
+		msg += ": " + context.Canceled.Error()
+	case errors.Is(e.Err, context.DeadlineExceeded):
+		msg += ": " + context.DeadlineExceeded.Error()
+	}
+	return msg
+}
+
+// Unwrap returns ErrCredentials and the provider's error.
+func (e *CredentialsError) Unwrap() []error { return []error{ErrCredentials, e.Err} }
+
+// ErrResponseTooLarge reports a response body longer than Lambda ever
+// sends: its 6 MB response limit plus 64 KiB for an error envelope
+// (6,356,992 bytes). The body is discarded, not truncated. It comes
+// wrapped in a *[TransportError] with Sent set, because the function may
+// have run (no usable answer came back after the request was sent), and
+// [ClassifyRetry] never retries it: the function would run again and most
+// likely answer the same way.
+var ErrResponseTooLarge = errors.New("response body larger than Lambda's limit of 6,356,992 bytes")

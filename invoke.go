@@ -206,15 +206,19 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 }
 
 // credentialsRefused reports a 403 that says the credentials themselves
-// are unusable (expired or unknown), as opposed to a permission missing for
-// one function: every later request would fail the same way.
+// are unusable, as opposed to a permission missing for one function: every
+// later request would fail the same way. They are expired or unknown, or
+// the signatures made with them do not match: a wrong secret key, or a
+// clock more than five minutes off (the signer is the SDK's, so a
+// signature that does not match is not a quirk of one request).
 func credentialsRefused(err error) bool {
 	var ie *InvokeError
 	if !errors.As(err, &ie) || ie.StatusCode != 403 {
 		return false
 	}
 	switch ie.Type {
-	case "ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException", "InvalidClientTokenId":
+	case "ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException", "InvalidClientTokenId",
+		"InvalidSignatureException", "SignatureDoesNotMatch":
 		return true
 	}
 	return false

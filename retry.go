@@ -2,6 +2,8 @@ package lambdafan
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -14,7 +16,8 @@ type Retry int
 // The retry classes of a failed attempt.
 const (
 	// NoRetry: retrying cannot help (invalid request, unknown function,
-	// permission denied, a function error, cancellation).
+	// permission denied, a redirect, a certificate that fails
+	// verification, a function error, cancellation).
 	NoRetry Retry = iota
 	// RetrySafe: the failure happened before the function could run
 	// (throttling, connection not established, the function not ready), so
@@ -64,6 +67,11 @@ func notExecutedErrorType(t string) bool {
 
 // ClassifyRetry says whether a failed attempt of an invocation of type t may
 // be retried, and whether doing so could run the function twice.
+//
+// It does not say when: lambdafan waits an exponential backoff with full
+// jitter between [Config.BaseBackoff] and [Config.MaxBackoff], or longer
+// when Lambda's Retry-After asks for it ([InvokeError.RetryAfter]), but
+// never longer than Config.MaxBackoff.
 func ClassifyRetry(err error, t InvocationType) Retry {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrCredentials) {
 		return NoRetry
@@ -71,6 +79,8 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 	var ie *InvokeError
 	if errors.As(err, &ie) {
 		switch {
+		case ie.StatusCode < 400:
+			return NoRetry // a redirect, not followed: it would come again
 		case ie.StatusCode == 429 || notExecutedErrorType(ie.Type):
 			return RetrySafe
 		case ie.StatusCode >= 500:
@@ -81,11 +91,17 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 			return NoRetry
 		}
 	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		return NoRetry // the function ran, and would answer the same again
+	}
 	var te *TransportError
 	if errors.As(err, &te) {
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			return NoRetry // the host does not exist: retrying cannot help
+		}
+		if tlsRefused(err) {
+			return NoRetry // the same certificate would fail the same way
 		}
 		if !te.Sent {
 			return RetrySafe
@@ -98,6 +114,28 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 	return NoRetry
 }
 
+// tlsRefused reports a TLS failure that a retry would meet again: the
+// server's certificate failed verification (unknown authority, wrong host
+// name, expired, no usable roots), or the server does not speak TLS.
+func tlsRefused(err error) bool {
+	var (
+		verification     *tls.CertificateVerificationError
+		unknownAuthority x509.UnknownAuthorityError
+		hostname         x509.HostnameError
+		invalid          x509.CertificateInvalidError
+		systemRoots      x509.SystemRootsError
+		insecure         x509.InsecureAlgorithmError
+		notTLS           tls.RecordHeaderError
+	)
+	return errors.As(err, &verification) ||
+		errors.As(err, &unknownAuthority) ||
+		errors.As(err, &hostname) ||
+		errors.As(err, &invalid) ||
+		errors.As(err, &systemRoots) ||
+		errors.As(err, &insecure) ||
+		errors.As(err, &notTLS)
+}
+
 func unsafeUnlessDryRun(t InvocationType) Retry {
 	if t == DryRun {
 		return RetrySafe
@@ -106,8 +144,8 @@ func unsafeUnlessDryRun(t InvocationType) Retry {
 }
 
 // retryPolicy decides whether and when to retry: exponential backoff with
-// full jitter, honouring the service's Retry-After, bounded by attempts and
-// by the invocation's total time.
+// full jitter, honouring the service's Retry-After up to the maximum
+// backoff, bounded by attempts and by the invocation's total time.
 type retryPolicy struct {
 	maxAttempts int
 	base, max   time.Duration
@@ -146,7 +184,9 @@ func (p *retryPolicy) next(err error, t InvocationType, attempts int, elapsed ti
 	wait = p.backoff(attempts)
 	var ie *InvokeError
 	if errors.As(err, &ie) && ie.RetryAfter > wait {
-		wait = ie.RetryAfter
+		// Honour the service's wait, up to the longest backoff: a
+		// Retry-After of a day would otherwise hold the request a day.
+		wait = min(ie.RetryAfter, p.max)
 	}
 	if p.maxTime > 0 && elapsed+wait >= p.maxTime {
 		return 0, false

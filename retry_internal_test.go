@@ -2,12 +2,17 @@ package lambdafan
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
 	"net"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func TestClassifyRetry(t *testing.T) {
@@ -26,13 +31,22 @@ func TestClassifyRetry(t *testing.T) {
 		{&InvokeError{StatusCode: 503, Type: "UnknownError"}, RequestResponse, RetryUnsafe},
 		{&InvokeError{StatusCode: 404, Type: "ResourceNotFoundException"}, RequestResponse, NoRetry},
 		{&InvokeError{StatusCode: 403, Type: "InvalidSignatureException"}, RequestResponse, NoRetry},
+		{&InvokeError{StatusCode: 307, Type: "UnknownError"}, RequestResponse, NoRetry},
+		{&InvokeError{StatusCode: 302, Type: "TooManyRequestsException"}, DryRun, NoRetry},
 		{&FunctionError{Kind: "Unhandled"}, RequestResponse, NoRetry},
 		{&TransportError{Sent: false, Err: errors.New("refused")}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: false, Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, RequestResponse, NoRetry},
 		{&TransportError{Sent: false, Err: &net.DNSError{Err: "timeout", IsTimeout: true}}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, RequestResponse, RetryUnsafe},
+		{&TransportError{Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, RequestResponse, NoRetry},
+		{&TransportError{Err: x509.HostnameError{Host: "h"}}, RequestResponse, NoRetry},
+		{&TransportError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}, DryRun, NoRetry},
+		{&TransportError{Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}}, RequestResponse, NoRetry},
+		{&TransportError{Err: errors.New("tls: handshake timeout")}, RequestResponse, RetrySafe},
 		{&TransportError{Sent: true, Err: context.DeadlineExceeded}, DryRun, RetrySafe},
 		{&TransportError{Sent: true, Err: context.Canceled}, RequestResponse, NoRetry},
+		{&TransportError{Sent: true, Err: fmt.Errorf("read response: %w", ErrResponseTooLarge)}, RequestResponse, NoRetry},
+		{&TransportError{Sent: true, Err: ErrResponseTooLarge}, DryRun, NoRetry},
 		{fmt.Errorf("%w: expired", ErrCredentials), RequestResponse, NoRetry},
 		{&RequestError{Field: "payload"}, RequestResponse, NoRetry},
 	}
@@ -77,10 +91,16 @@ func TestRetryPolicy_Next(t *testing.T) {
 		t.Error("retried past maxAttempts")
 	}
 	withRetryAfter := &InvokeError{StatusCode: 429, RetryAfter: 3 * time.Second}
+	p.max = 5 * time.Second
 	if wait, ok := p.next(withRetryAfter, RequestResponse, 1, 0); !ok || wait != 3*time.Second {
 		t.Errorf("Retry-After: wait %v ok %v, want 3s", wait, ok)
 	}
+	p.max = time.Second
 	p.maxTime = 2 * time.Second
+	if _, ok := p.next(withRetryAfter, RequestResponse, 1, 0); !ok {
+		t.Error("did not retry although the Retry-After, capped at the maximum backoff, ends before maxTime")
+	}
+	p.max = 5 * time.Second
 	if _, ok := p.next(withRetryAfter, RequestResponse, 1, 0); ok {
 		t.Error("retried although the wait ends past maxTime")
 	}
@@ -90,5 +110,29 @@ func TestRetryPolicy_Next(t *testing.T) {
 	p.unsafe = true
 	if _, ok := p.next(&InvokeError{StatusCode: 500}, RequestResponse, 1, 0); !ok {
 		t.Error("did not retry an unsafe failure after opting in")
+	}
+}
+
+// TestRetryPolicy_RetryAfterCapped: a Retry-After longer than the maximum
+// backoff waits the maximum backoff, not a day.
+func TestRetryPolicy_RetryAfterCapped(t *testing.T) {
+	for _, maxBackoff := range []time.Duration{0, time.Second} {
+		p := retryPolicy{max: maxBackoff}
+		p.setDefaults()
+		for _, retryAfter := range []time.Duration{24 * time.Hour, 86400 * time.Second, p.max + 1} {
+			wait, ok := p.next(&InvokeError{StatusCode: 429, RetryAfter: retryAfter}, RequestResponse, 1, 0)
+			if !ok || wait != p.max {
+				t.Errorf("max backoff %v, Retry-After %v: wait %v ok %v, want %v", p.max, retryAfter, wait, ok, p.max)
+			}
+		}
+	}
+	// The value decoded from the header, in seconds or as an HTTP date.
+	for _, header := range []string{"86400", time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat)} {
+		ie := decodeInvokeError(429, http.Header{"Retry-After": {header}}, nil, "", aws.Credentials{})
+		p := retryPolicy{}
+		p.setDefaults()
+		if wait, ok := p.next(ie, RequestResponse, 1, 0); !ok || wait != DefaultMaxBackoff {
+			t.Errorf("Retry-After: %s: wait %v ok %v, want %v", header, wait, ok, DefaultMaxBackoff)
+		}
 	}
 }

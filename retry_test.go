@@ -1,12 +1,25 @@
 package lambdafan_test
 
 import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/emulator"
@@ -66,6 +79,7 @@ func TestRetry_RetryAfterBoundedByMaxTime(t *testing.T) {
 	srv := faulty(t, firstN(1, emulator.FaultThrottleRetryAfter))
 	cfg := fastRetries
 	cfg.MaxTime = 300 * time.Millisecond
+	cfg.MaxBackoff = 2 * time.Second // Retry-After is honoured up to MaxBackoff
 	c := newClient(t, srv, cfg)
 	r := c.Invoke(t.Context(), lambdafan.Request{FunctionName: "echo"})
 	var ie *lambdafan.InvokeError
@@ -168,4 +182,57 @@ func TestStream_WaitingRetryHoldsNoWorker(t *testing.T) {
 			t.Errorf("results after %v, want after 0s and the Retry-After 1s", done)
 		}
 	})
+}
+
+// TestRetry_CertificateErrorsAreNotRetried: a certificate that fails
+// verification fails every attempt the same way; it is not retried.
+func TestRetry_CertificateErrorsAreNotRetried(t *testing.T) {
+	var reached atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.Header().Set("X-Amzn-Requestid", "00000000-0000-4000-8000-000000000004")
+		fmt.Fprint(w, `{}`)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	bundle := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	trusting, err := config.LoadDefaultConfig(t.Context(), config.WithCustomCABundle(bytes.NewReader(bundle)),
+		config.WithRegion("us-east-1"), config.WithCredentialsProvider(staticAWS().Credentials))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		awsCfg   *aws.Config
+		endpoint string
+		want     error
+	}{
+		// httptest's certificate is signed by an authority nobody trusts.
+		{"unknown authority", staticAWS(), srv.URL, x509.UnknownAuthorityError{}},
+		// Trusted, but issued for 127.0.0.1 and example.com only.
+		{"wrong host name", &trusting, "https://localhost:" + port, x509.HostnameError{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: tt.awsCfg, EndpointURL: tt.endpoint,
+				BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := reached.Load()
+			r := c.Invoke(t.Context(), lambdafan.Request{FunctionName: "f"})
+			var te *lambdafan.TransportError
+			if !errors.As(r.Err, &te) || te.Sent || r.Attempts != 1 {
+				t.Fatalf("result %+v (err %v), want a TransportError after exactly 1 attempt", r, r.Err)
+			}
+			if target := reflect.New(reflect.TypeOf(tt.want)).Interface(); !errors.As(r.Err, target) {
+				t.Errorf("err %v, want a %T", r.Err, tt.want)
+			}
+			if n := reached.Load() - before; n != 0 {
+				t.Errorf("%d requests reached the server", n)
+			}
+		})
+	}
 }

@@ -31,8 +31,9 @@ import (
 // two goroutines each and their buffers, and the burst that opens them
 // competes with the requests for the CPU. HTTP/2 carries up to the
 // server's stream limit per connection (Lambda reportedly allows 128), so
-// requests are spread over ⌈C/h2StreamsPerConn⌉ transports, each request to
-// the transport with the fewest in flight; each transport then needs one
+// requests are spread over ⌈C/h2StreamsPerConn⌉ transports (made as the
+// load first needs them), each request to the transport with the fewest
+// in flight; each transport then needs one
 // connection per host, and opens more only if the server allows fewer
 // streams than planned (concurrency is never capped). An endpoint that does
 // not offer HTTP/2 gets HTTP/1.1 through the same transports, uncapped as
@@ -87,8 +88,10 @@ func dialsInFlight(concurrency, procs int) int {
 // newHTTPClient builds the client used when Config.HTTPClient is nil,
 // following the transport policy above: no overall timeout (a synchronous
 // invocation may legitimately take 15 minutes; each attempt has its own
-// deadline), idle pools the size of the concurrency, paced dials, and the
-// AWS configuration's CA bundle trusted.
+// deadline), idle pools the size of the concurrency, paced dials, the AWS
+// configuration's CA bundle trusted, and redirects never followed. What it
+// allocates up front does not depend on the concurrency: transports are
+// made as the load needs them.
 func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 	slots := &dialSlots{limit: dialsInFlight(concurrency, runtime.GOMAXPROCS(0))}
 	tlsCfg := &tls.Config{
@@ -105,8 +108,7 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 		protocols.SetHTTP2(true)
 		shards = (concurrency + h2StreamsPerConn - 1) / h2StreamsPerConn
 	}
-	rt := &shardedTransport{shards: make([]*http.Transport, shards), load: make([]atomic.Int32, shards)}
-	for i := range rt.shards {
+	newTransport := func() *http.Transport {
 		d := &pacedDialer{
 			dialer: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
 			// Each transport amends its own copy (net/http adds to
@@ -115,7 +117,7 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 			handshakeTimeout: 10 * time.Second,
 			slots:            slots,
 		}
-		rt.shards[i] = &http.Transport{
+		return &http.Transport{
 			Proxy:          http.ProxyFromEnvironment,
 			DialContext:    d.dialContext,
 			DialTLSContext: d.dialTLSContext, // not used through a proxy: the transport then dials the proxy with DialContext and does TLS itself
@@ -131,41 +133,106 @@ func newHTTPClient(awsCfg *aws.Config, concurrency int) *http.Client {
 		}
 	}
 	if shards == 1 {
-		return &http.Client{Transport: rt.shards[0]}
+		return &http.Client{Transport: newTransport(), CheckRedirect: refuseRedirect}
 	}
-	return &http.Client{Transport: rt}
+	return &http.Client{Transport: newShardedTransport(shards, newTransport), CheckRedirect: refuseRedirect}
 }
 
-// shardedTransport spreads requests over transports, each to the one with
-// the fewest requests in flight, so that none carries more than
-// ⌈C/shards⌉ at once (within one HTTP/2 connection's stream limit). It is
-// safe for concurrent use.
+// withoutRedirects returns a shallow copy of a caller's client that never
+// follows redirects, leaving the caller's client as it was.
+func withoutRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = refuseRedirect
+	return &cp
+}
+
+// refuseRedirect makes an http.Client return a redirect as the response
+// instead of following it. Lambda never redirects an Invoke; following one
+// would re-send the payload and the session token to wherever the
+// redirect points, and a redirect to another function's path would invoke
+// that function on the strength of the original request.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// shardedTransport spreads requests over up to max transports, each to the
+// one with the fewest requests in flight, so that none carries more than
+// ⌈C/max⌉ at once (within one HTTP/2 connection's stream limit). The
+// transports are made as they are first needed: a new one only when every
+// one made so far has requests in flight, which is where picking among all
+// max of them would have gone (the first idle one). So its memory follows
+// the load, not the concurrency. It is safe for concurrent use.
 type shardedTransport struct {
-	shards []*http.Transport
-	load   []atomic.Int32 // requests in flight per shard, until their body is closed
+	max          int
+	newTransport func() *http.Transport
+	mu           sync.Mutex               // serialises growth
+	shards       atomic.Pointer[[]*shard] // the shards made so far, never empty; replaced, never modified, when it grows
+}
+
+// shard is one transport of a shardedTransport and its load.
+type shard struct {
+	t    *http.Transport
+	load atomic.Int32 // requests in flight, until their body is closed
+}
+
+func newShardedTransport(maxShards int, newTransport func() *http.Transport) *shardedTransport {
+	st := &shardedTransport{max: maxShards, newTransport: newTransport}
+	first := []*shard{{t: newTransport()}}
+	st.shards.Store(&first)
+	return st
 }
 
 func (st *shardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	best := 0
-	for i := 1; i < len(st.load); i++ {
-		if st.load[i].Load() < st.load[best].Load() {
-			best = i
-		}
-	}
-	st.load[best].Add(1)
-	resp, err := st.shards[best].RoundTrip(req)
+	s := st.pick()
+	s.load.Add(1)
+	resp, err := s.t.RoundTrip(req)
 	if err != nil {
-		st.load[best].Add(-1)
+		s.load.Add(-1)
 		return nil, err
 	}
-	resp.Body = &shardBody{ReadCloser: resp.Body, load: &st.load[best]}
+	resp.Body = &shardBody{ReadCloser: resp.Body, load: &s.load}
 	return resp, nil
+}
+
+// pick returns the shard with the fewest requests in flight, the first of
+// them on a tie; it makes a new shard when all are busy and fewer than max
+// exist.
+func (st *shardedTransport) pick() *shard {
+	for {
+		shards := *st.shards.Load()
+		best, bestLoad := shards[0], shards[0].load.Load()
+		for _, s := range shards[1:] {
+			if l := s.load.Load(); l < bestLoad {
+				best, bestLoad = s, l
+			}
+		}
+		if bestLoad == 0 || len(shards) >= st.max {
+			return best
+		}
+		if s := st.grow(len(shards)); s != nil {
+			return s
+		}
+		// Another request added a shard meanwhile: look again.
+	}
+}
+
+// grow adds a shard if there are still seen shards, and returns it; or nil
+// if another request has added one since.
+func (st *shardedTransport) grow(seen int) *shard {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	shards := *st.shards.Load()
+	if len(shards) != seen {
+		return nil
+	}
+	s := &shard{t: st.newTransport()}
+	grown := append(shards[:len(shards):len(shards)], s)
+	st.shards.Store(&grown)
+	return s
 }
 
 // CloseIdleConnections closes the idle connections of every shard.
 func (st *shardedTransport) CloseIdleConnections() {
-	for _, t := range st.shards {
-		t.CloseIdleConnections()
+	for _, s := range *st.shards.Load() {
+		s.t.CloseIdleConnections()
 	}
 }
 

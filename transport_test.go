@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
@@ -186,4 +189,111 @@ func TestDialsInFlight(t *testing.T) {
 			t.Errorf("dialsInFlight(%d, %d) = %d, want %d", tc.concurrency, tc.procs, got, tc.want)
 		}
 	}
+}
+
+// TestNew_MemoryDoesNotGrowWithConcurrency: what New allocates up front
+// must not depend on Config.Concurrency (a concurrency of 2147483647 on a
+// two-line input was killed at 24 GB): transports are made as the load
+// needs them.
+func TestNew_MemoryDoesNotGrowWithConcurrency(t *testing.T) {
+	awsCfg := &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
+	allocated := func(concurrency int) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := New(t.Context(), Config{AWS: awsCfg, Concurrency: concurrency})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.KeepAlive(c)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	allocated(DefaultConcurrency) // warm up one-time allocations
+	small, huge := allocated(DefaultConcurrency), allocated(MaxConcurrency)
+	if huge > small+64<<10 {
+		t.Errorf("New allocated %d bytes for Concurrency %d, %d for %d: want no more than 64 KiB extra",
+			huge, MaxConcurrency, small, DefaultConcurrency)
+	}
+	// The transport alone, past the limit New enforces (not so far past
+	// that a regression would exhaust the machine's memory).
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	hc := newHTTPClient(nil, 10*MaxConcurrency)
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(hc)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Errorf("newHTTPClient allocated %d bytes for concurrency %d, want under 64 KiB", n, 10*MaxConcurrency)
+	}
+	// The adaptive limits hold counters, not slots.
+	runtime.ReadMemStats(&before)
+	a := newAdmission(1, math.MaxInt32, 0)
+	a.limits("us-east-1", "f")
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(a)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 4<<10 {
+		t.Errorf("the adaptive limits allocated %d bytes for concurrency %d, want under 4 KiB", n, math.MaxInt32)
+	}
+}
+
+func TestNew_ConcurrencyAboveTheMaximum(t *testing.T) {
+	awsCfg := &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
+	_, err := New(t.Context(), Config{AWS: awsCfg, Concurrency: math.MaxInt32})
+	want := fmt.Sprintf("concurrency %d is above the maximum %d: split the run over several processes", math.MaxInt32, MaxConcurrency)
+	if err == nil || err.Error() != want {
+		t.Errorf("New(Concurrency: MaxInt32) = %v, want %q", err, want)
+	}
+	if _, err := New(t.Context(), Config{AWS: awsCfg, Concurrency: MaxConcurrency}); err != nil {
+		t.Errorf("New(Concurrency: MaxConcurrency) = %v", err)
+	}
+}
+
+// TestShardedTransport_MadeAsNeeded: a shard is made only when every shard
+// made so far is busy, and never more than planned.
+func TestShardedTransport_MadeAsNeeded(t *testing.T) {
+	var block atomic.Bool
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if block.Load() {
+			arrived <- struct{}{}
+			<-release
+		}
+	}))
+	defer srv.Close()
+	st := newShardedTransport(3, func() *http.Transport { return &http.Transport{} })
+	defer st.CloseIdleConnections()
+	shards := func() int {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return len(*st.shards.Load())
+	}
+	client := &http.Client{Transport: st}
+	get := func() {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+	}
+	if n := shards(); n != 1 {
+		t.Fatalf("%d shards made up front, want 1", n)
+	}
+	for range 3 {
+		get()
+	}
+	if n := shards(); n != 1 {
+		t.Errorf("%d shards made for one request at a time, want 1", n)
+	}
+	block.Store(true)
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Go(get)
+		<-arrived
+		if n, want := shards(), min(i+1, 3); n != want {
+			t.Errorf("%d shards with %d requests in flight, want %d", n, i+1, want)
+		}
+	}
+	close(release)
+	wg.Wait()
 }
