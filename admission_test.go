@@ -302,3 +302,26 @@ func TestCredentials_RefusedSignaturesStopTheRun(t *testing.T) {
 		})
 	}
 }
+
+func TestInvokeAll_StoppedRunLeavesNoUnsentRequestOK(t *testing.T) {
+	// A wrong secret stops the run after the first refusal: the requests
+	// it never pulled must not come back as successes.
+	srv := builtins(t)
+	awsCfg := srv.AWSConfig()
+	awsCfg.Credentials = credentials.NewStaticCredentialsProvider(emulator.DefaultAccessKeyID, "wrong-secret", "")
+	c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 1, AWS: &awsCfg, EndpointURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := c.InvokeAll(t.Context(), slices.Repeat([]lambdafan.Request{{FunctionName: "echo"}}, 100))
+	sent := 0
+	for i, r := range results {
+		if r.OK() || !errors.Is(r.Err, lambdafan.ErrCredentials) {
+			t.Fatalf("results[%d] = %+v, want a credentials error", i, r)
+		}
+		sent += r.Attempts
+	}
+	if sent == 0 || sent > 10 {
+		t.Errorf("%d attempts for 100 requests: want the run stopped after the first refusals", sent)
+	}
+}

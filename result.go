@@ -55,7 +55,11 @@ type Result struct {
 	// Err is nil on success. Otherwise it is a *[RequestError] (invalid
 	// request, not sent), a *[FunctionError] (the function ran and failed),
 	// a *[InvokeError] (Lambda answered with an error status), a
-	// *[TransportError] (no response), or a context error.
+	// *[TransportError] (no response; its Sent says whether the function
+	// may have run), an error wrapping [ErrCredentials] (credentials
+	// refused or unobtainable, among them a *[CredentialsError]; not
+	// sent), [ErrStopped] (the stream was stopped before the request was
+	// sent), or a context error. [Result.Outcome] classifies them.
 	Err error
 }
 

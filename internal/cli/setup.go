@@ -241,7 +241,9 @@ func loadAWSConfig(ctx context.Context, opts *invokeOptions, cfg *lambdafan.Conf
 	checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := awsCfg.Credentials.Retrieve(checkCtx); err != nil {
-		return usagef("no usable AWS credentials: %v\n%s", err, credentialsHint)
+		// The provider's own message may quote secrets (a credential_process
+		// helper's output): CredentialsError says what failed without it.
+		return usagef("no usable AWS credentials: %v\n%s", &lambdafan.CredentialsError{Err: err}, credentialsHint)
 	}
 	return nil
 }
