@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"strings"
 
 	"github.com/lambdafan/lambdafan"
 )
@@ -62,19 +61,6 @@ type Options struct {
 	InvocationType lambdafan.InvocationType
 	LogType        lambdafan.LogType
 	Qualifier      string
-}
-
-// inputLine is the JSON shape of one request, with the field names of the
-// original Python snippet plus lambdafan's additions.
-type inputLine struct {
-	FunctionName   *string         `json:"function_name"`
-	Payload        json.RawMessage `json:"payload"`
-	InvocationType *string         `json:"invocation_type"`
-	Region         *string         `json:"region"`
-	Qualifier      *string         `json:"qualifier"`
-	LogType        *string         `json:"log_type"`
-	ClientContext  json.RawMessage `json:"client_context"`
-	ID             json.RawMessage `json:"id"`
 }
 
 // Decode returns the requests of r as a sequence, reading lazily: JSON Lines
@@ -186,17 +172,9 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 		}
 		return it
 	}
-	in, ok := fastDecodeLine(b)
-	if !ok {
-		// The general path, which also words every error.
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return lineErr(describeJSONError(err))
-		}
-		if dec.More() {
-			return lineErr("", fmt.Errorf("more than one JSON value on the line"))
-		}
+	in, field, err := parseObject(b)
+	if err != nil {
+		return lineErr(field, err)
 	}
 	req := lambdafan.Request{
 		Payload:        []byte(in.Payload),
@@ -223,45 +201,9 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 	if in.Qualifier != nil {
 		req.Qualifier = *in.Qualifier
 	}
-	if len(in.ID) > 0 && string(in.ID) != "null" {
-		var s string
-		if err := json.Unmarshal(in.ID, &s); err == nil {
-			req.ID = s
-		} else if in.ID[0] >= '0' && in.ID[0] <= '9' || in.ID[0] == '-' {
-			req.ID = string(in.ID) // a number, kept as written
-		} else {
-			return lineErr("id", fmt.Errorf("must be a string or a number"))
-		}
-	}
+	req.ID, _ = in.id()
 	it.Request = req
 	return it
-}
-
-// describeJSONError turns a decoding error into the field it concerns and a
-// message a user can act on.
-func describeJSONError(err error) (string, error) {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		return typeErr.Field, fmt.Errorf("must be a %s, not a JSON %s", goTypeToJSON(typeErr.Type.String()), typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return "", fmt.Errorf("invalid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return field, fmt.Errorf("unknown field (known: function_name, payload, invocation_type, region, qualifier, log_type, client_context, id)")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "", fmt.Errorf("invalid JSON: unexpected end of line")
-	}
-	return "", fmt.Errorf("invalid JSON: %v", err)
-}
-
-func goTypeToJSON(t string) string {
-	switch t {
-	case "string", "*string":
-		return "string"
-	}
-	return t
 }
 
 func nullIsNil(b json.RawMessage) any {

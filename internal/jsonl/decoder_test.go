@@ -165,3 +165,72 @@ func TestDecode_Empty(t *testing.T) {
 		t.Errorf("got %d items, %v", len(items), err)
 	}
 }
+
+// lineErrorOf returns the item's *LineError, failing the test when it has
+// none.
+func lineErrorOf(t *testing.T, it Item) *LineError {
+	t.Helper()
+	var le *LineError
+	if !errors.As(it.Err, &le) {
+		t.Fatalf("item %+v: error %v is not a *LineError", it, it.Err)
+	}
+	return le
+}
+
+func TestDecode_StrictObject(t *testing.T) {
+	tests := []struct {
+		name      string
+		line      string
+		wantField string // "" with wantErr "" means the line is a valid request
+		wantErr   string // a substring of the error message
+		wantFn    string // the function name of a valid request
+	}{
+		{"exact names", `{"function_name":"f","payload":1,"invocation_type":"Event","region":"r","qualifier":"q","log_type":"Tail","client_context":{},"id":"i"}`, "", "", "f"},
+		{"escaped spelling of a known name", `{"function\u005fname":"f"}`, "", "", "f"},
+		{"escaped value", `{"function_name":"f\u00e9"}`, "", "", "fé"},
+		{"upper case", `{"FUNCTION_NAME":"f"}`, "FUNCTION_NAME", "unknown field (known: function_name, payload,", ""},
+		{"capitalised", `{"function_name":"f","Payload":{}}`, "Payload", "unknown field", ""},
+		{"escaped capital", `{"function_name":"f","\u0050ayload":{}}`, "Payload", "unknown field", ""},
+		{"unknown", `{"function_name":"f","paylod":{}}`, "paylod", "unknown field", ""},
+		{"duplicate function_name", `{"function_name":"echo","function_name":"fail"}`, "function_name", "appears more than once", ""},
+		{"duplicate payload", `{"function_name":"f","payload":1,"payload":2}`, "payload", "appears more than once", ""},
+		{"duplicate invocation_type", `{"function_name":"f","invocation_type":"Event","invocation_type":"DryRun"}`, "invocation_type", "appears more than once", ""},
+		{"duplicate region", `{"function_name":"f","region":"a","region":"b"}`, "region", "appears more than once", ""},
+		{"duplicate qualifier", `{"function_name":"f","qualifier":"1","qualifier":"2"}`, "qualifier", "appears more than once", ""},
+		{"duplicate log_type", `{"function_name":"f","log_type":"Tail","log_type":"None"}`, "log_type", "appears more than once", ""},
+		{"duplicate client_context", `{"function_name":"f","client_context":{},"client_context":{}}`, "client_context", "appears more than once", ""},
+		{"duplicate id", `{"function_name":"f","id":"a","id":"a"}`, "id", "appears more than once", ""},
+		{"duplicate null", `{"function_name":"f","region":null,"region":null}`, "region", "appears more than once", ""},
+		{"duplicate spelt differently", `{"function_name":"f","function\u005fname":"f"}`, "function_name", "appears more than once", ""},
+		{"first problem wins", `{"Region":"a","function_name":1}`, "Region", "unknown field", ""},
+		{"wrong type", `{"function_name":17}`, "function_name", "must be a string, not a JSON number", ""},
+		{"wrong type object", `{"function_name":"f","region":{}}`, "region", "must be a string, not a JSON object", ""},
+		{"bad id", `{"function_name":"f","id":{"a":1}}`, "id", "must be a string or a number", ""},
+		{"not an object", `"f"`, "", "must be a JSON object, not a JSON string", ""},
+		{"null", `null`, "", "must be a JSON object, not null", ""},
+		{"truncated", `{"function_name":"f",`, "", "invalid JSON: unexpected end of line", ""},
+		{"syntax error says where", `{"function_name" "f"}`, "", "(at byte 18)", ""},
+		{"syntax error after a field error", `{"FUNCTION_NAME":"f",}`, "", "invalid JSON", ""},
+		{"two values", `{"function_name":"f"} {"function_name":"g"}`, "", "more than one JSON value on the line", ""},
+		{"trailing brace", `{"function_name":"f"}}`, "", "invalid JSON: invalid character '}' after top-level value", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeAll(t, tt.line+"\n", Options{})
+			if err != nil || len(items) != 1 {
+				t.Fatalf("got %d items, read error %v; want 1 item", len(items), err)
+			}
+			it := items[0]
+			if tt.wantErr == "" {
+				if it.Err != nil || it.Request.FunctionName != tt.wantFn {
+					t.Errorf("got request %+v, error %v; want function %q", it.Request, it.Err, tt.wantFn)
+				}
+				return
+			}
+			le := lineErrorOf(t, it)
+			if le.Line != 1 || le.Field != tt.wantField || !strings.Contains(le.Error(), tt.wantErr) {
+				t.Errorf("got line %d field %q error %q; want line 1 field %q error containing %q", le.Line, le.Field, le.Error(), tt.wantField, tt.wantErr)
+			}
+		})
+	}
+}

@@ -2,6 +2,11 @@ package jsonl
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +56,61 @@ func FuzzDecode(f *testing.F) {
 		}
 		if n != want {
 			t.Fatalf("%d items for %d non-blank lines", n, want)
+		}
+	})
+}
+
+// FuzzParseObject holds the strict object decoder to encoding/json (a
+// json.Decoder with DisallowUnknownFields, reading exactly one value):
+// whatever parseObject accepts, encoding/json accepts and decodes the same
+// way, so whatever encoding/json rejects, parseObject rejects; and what
+// parseObject alone rejects breaks one of its stricter rules: a key not
+// spelt exactly, a repeated key, an id that is neither a string nor a
+// number, or a line that is null.
+func FuzzParseObject(f *testing.F) {
+	for _, s := range []string{
+		benchLine,
+		`{"function_name":"f","payload":{"a":[1,2]},"invocation_type":"Event","region":"eu-west-1","qualifier":"live","log_type":"Tail","client_context":{"x":1},"id":12}`,
+		`{"function_name":"f","function_name":"g"}`, `{"Function_Name":"f"}`, `{"function_name":null}`, `{"function_name":"f\u00e9"}`,
+		`{"function\u005fname":"f"}`, `{"function_name":"f","id":"a","id":"a"}`, `{"id":true}`, `null`, `[]`,
+		`{"function_name":"f","payload":null,"id":"a\"b"}`, `{ "payload" : "x" , "function_name" : "f" }`, `{}`, `{"fn":1}`,
+		`{"function_name":"f"} x`, `{"function_name":"f"}}`, "{\"function_name\":\"\xff\"}", "{\"\xff\":1}", `{"function_name":1}`,
+		`{"payload":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
+		`{"payload":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data = bytes.Trim(data, " \t\r\n")
+		strict, field, err := parseObject(data)
+
+		var loose inputLine
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		looseErr := dec.Decode(&loose)
+		if looseErr == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				looseErr = fmt.Errorf("more after the value: %v", end)
+			}
+		}
+
+		switch {
+		case err == nil && looseErr != nil:
+			t.Fatalf("parseObject accepted %q, encoding/json: %v", data, looseErr)
+		case err == nil && !reflect.DeepEqual(strict, loose):
+			t.Fatalf("%q: parseObject %+v, encoding/json %+v", data, strict, loose)
+		case err != nil && looseErr == nil:
+			msg := err.Error()
+			stricter := string(data) == "null" && field == "" ||
+				strings.HasPrefix(msg, "unknown field") && !slices.Contains(inputFields[:], field) ||
+				msg == "appears more than once" && slices.Contains(inputFields[:], field) ||
+				msg == "must be a string or a number" && field == "id"
+			if !stricter {
+				t.Fatalf("parseObject rejected %q (field %q: %v), which encoding/json accepts", data, field, err)
+			}
+		}
+		if err != nil && !reflect.DeepEqual(strict, inputLine{ID: strict.ID}) {
+			t.Fatalf("%q: rejected, yet fields other than the id are set: %+v", data, strict)
 		}
 	})
 }
