@@ -65,7 +65,8 @@ type Options struct {
 
 // Decode returns the requests of r as a sequence, reading lazily: JSON Lines
 // (one request object per line, blank lines skipped), or, when the first
-// non-blank byte is '[', a JSON array of request objects. A line that is not
+// non-blank byte is '[', a JSON array of request objects. A UTF-8 byte order
+// mark at the very start of r is skipped; anywhere else it is an error. A line that is not
 // a valid request yields an Item with Err set and reading goes on. A read
 // error that makes the rest of the input unreadable ends the sequence; it is
 // then available from the returned function.
@@ -73,6 +74,10 @@ func Decode(r io.Reader, opts Options) (iter.Seq[Item], func() error) {
 	var readErr error
 	seq := func(yield func(Item) bool) {
 		br := bufio.NewReaderSize(r, 64*1024)
+		if err := skipBOM(br); err != nil {
+			readErr = err
+			return
+		}
 		first, skipped, err := peekNonSpace(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -218,6 +223,18 @@ func eofIsNil(err error) error {
 		return nil
 	}
 	return err
+}
+
+// skipBOM consumes a UTF-8 byte order mark (EF BB BF) at the start of br,
+// which some Windows editors write and JSON parsers may ignore (RFC 8259
+// section 8.1). Only a read error other than io.EOF is returned.
+func skipBOM(br *bufio.Reader) error {
+	b, err := br.Peek(3)
+	if string(b) == "\xef\xbb\xbf" {
+		_, err = br.Discard(3)
+		return err
+	}
+	return eofIsNil(err)
 }
 
 // peekNonSpace returns the first non-whitespace byte without consuming it,

@@ -234,3 +234,46 @@ func TestDecode_StrictObject(t *testing.T) {
 		})
 	}
 }
+
+func TestDecode_BOM(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	tests := []struct {
+		name      string
+		input     string
+		opts      Options
+		wantFns   []string // the function names of the items, "" for an error item
+		wantLines []int
+	}{
+		{"lines", bom + `{"function_name":"a"}` + "\n" + `{"function_name":"b"}`, Options{}, []string{"a", "b"}, []int{1, 2}},
+		{"lines after blank lines", bom + "\n\n" + `{"function_name":"a"}`, Options{}, []string{"a"}, []int{3}},
+		{"array", bom + `[{"function_name":"a"},{"function_name":"b"}]`, Options{}, []string{"a", "b"}, []int{1, 2}},
+		{"array after space", bom + " \n [{\"function_name\":\"a\"}]", Options{}, []string{"a"}, []int{1}},
+		{"function", bom + `{"n":1}` + "\n" + `{"n":2}`, Options{Function: "fn"}, []string{"fn", "fn"}, []int{1, 2}},
+		{"only a BOM", bom, Options{}, nil, nil},
+		{"BOM on a later line", `{"function_name":"a"}` + "\n" + bom + `{"function_name":"b"}`, Options{}, []string{"a", ""}, []int{1, 2}},
+		{"BOM after space", " " + bom + `{"function_name":"a"}`, Options{}, []string{""}, []int{1}},
+		{"two BOMs", bom + bom + `{"function_name":"a"}`, Options{}, []string{""}, []int{1}},
+		{"BOM in the function's first line", bom + bom + `{"n":1}`, Options{Function: "fn"}, []string{""}, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeAll(t, tt.input, tt.opts)
+			if err != nil {
+				t.Fatalf("read error: %v", err)
+			}
+			if len(items) != len(tt.wantFns) {
+				t.Fatalf("got %d items %+v, want %d", len(items), items, len(tt.wantFns))
+			}
+			for i, it := range items {
+				if tt.wantFns[i] == "" {
+					lineErrorOf(t, it)
+				} else if it.Err != nil || it.Request.FunctionName != tt.wantFns[i] {
+					t.Errorf("item %d: request %+v, error %v; want function %q", i, it.Request, it.Err, tt.wantFns[i])
+				}
+				if it.Line != tt.wantLines[i] {
+					t.Errorf("item %d: line %d, want %d", i, it.Line, tt.wantLines[i])
+				}
+			}
+		})
+	}
+}

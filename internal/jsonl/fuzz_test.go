@@ -13,7 +13,8 @@ import (
 
 // FuzzDecode checks the parser's contract on arbitrary input: it never
 // panics, yields exactly one item per non-blank line of JSON Lines input
-// (good or bad), numbers them in order, and every bad item names its line.
+// (good or bad, not counting a leading byte order mark), numbers them in
+// order, and every bad item names its line.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
 		`{"function_name":"f","payload":{"a":1}}`,
@@ -25,6 +26,7 @@ func FuzzDecode(f *testing.F) {
 		"\xff\xfe",
 		"{}\r\n{}\r\n",
 		`[{"function_name":"a"},{"function_name":"b"}]`,
+		"\xef\xbb\xbf{\"function_name\":\"f\"}\n\xef\xbb\xbf{}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -41,7 +43,8 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("error %q does not name its line", it.Err)
 			}
 		}
-		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		body := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a leading BOM is skipped
+		trimmed := bytes.TrimLeft(body, " \t\r\n")
 		if len(trimmed) > 0 && trimmed[0] == '[' {
 			return // array input: counted by elements, not lines
 		}
@@ -49,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("JSON Lines input gave a read error: %v", readErr())
 		}
 		want := 0
-		for line := range bytes.SplitSeq(data, []byte("\n")) {
+		for line := range bytes.SplitSeq(body, []byte("\n")) {
 			if len(bytes.TrimSpace(line)) > 0 {
 				want++
 			}
