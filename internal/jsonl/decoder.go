@@ -29,6 +29,11 @@ type Item struct {
 	Line int
 	// Request is the decoded request; valid when Err is nil.
 	Request lambdafan.Request
+	// NumericID reports that the request's "id" was a JSON number, which
+	// Request.ID holds as written ("1", "-3.5e2"). Passing it on in
+	// [Record.NumericID] writes the id back as the same number, so that
+	// ids 1 and "1" stay apart.
+	NumericID bool
 	// Err says why the line is not a request. It is a *LineError.
 	Err error
 }
@@ -206,7 +211,7 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 	if in.Qualifier != nil {
 		req.Qualifier = *in.Qualifier
 	}
-	req.ID, _ = in.id()
+	req.ID, it.NumericID = in.id()
 	it.Request = req
 	return it
 }

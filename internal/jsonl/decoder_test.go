@@ -277,3 +277,48 @@ func TestDecode_BOM(t *testing.T) {
 		})
 	}
 }
+
+func TestDecode_ID(t *testing.T) {
+	tests := []struct {
+		name        string
+		id          string // the id's JSON text
+		wantID      string
+		wantNumeric bool
+		wantErr     bool
+	}{
+		{"number", `1`, "1", true, false},
+		{"string of digits", `"1"`, "1", false, false},
+		{"number kept as written", `-3.5e2`, "-3.5e2", true, false},
+		{"big number", `123456789012345678901234567890`, "123456789012345678901234567890", true, false},
+		{"negative zero", `-0`, "-0", true, false},
+		{"string with escapes", `"a\u0062"`, "ab", false, false},
+		{"null", `null`, "", false, false},
+		{"empty string", `""`, "", false, false},
+		{"leading zero", `01`, "", false, true},
+		{"trailing dot", `1.`, "", false, true},
+		{"lone minus", `-`, "", false, true},
+		{"plus sign", `+1`, "", false, true},
+		{"leading dot", `.5`, "", false, true},
+		{"hex", `0x1F`, "", false, true},
+		{"bare exponent", `1e`, "", false, true},
+		{"NaN", `NaN`, "", false, true},
+		{"bool", `true`, "", false, true},
+		{"array", `[1]`, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeAll(t, `{"function_name":"f","id":`+tt.id+`}`, Options{})
+			if err != nil || len(items) != 1 {
+				t.Fatalf("got %d items, read error %v; want 1 item", len(items), err)
+			}
+			it := items[0]
+			if tt.wantErr {
+				lineErrorOf(t, it)
+				return
+			}
+			if it.Err != nil || it.Request.ID != tt.wantID || it.NumericID != tt.wantNumeric {
+				t.Errorf("got ID %q numeric %v error %v; want ID %q numeric %v", it.Request.ID, it.NumericID, it.Err, tt.wantID, tt.wantNumeric)
+			}
+		})
+	}
+}
