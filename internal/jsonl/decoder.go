@@ -27,7 +27,10 @@ type Item struct {
 	// Line is the 1-based line number of a JSON Lines input, or the
 	// 1-based element number of a JSON array input.
 	Line int
-	// Request is the decoded request; valid when Err is nil.
+	// Request is the decoded request; valid when Err is nil. When Err is
+	// set, Request.ID (and NumericID) still hold the line's id if the line
+	// is a JSON object with exactly one "id", a string or a number;
+	// otherwise Request is zero.
 	Request lambdafan.Request
 	// NumericID reports that the request's "id" was a JSON number, which
 	// Request.ID holds as written ("1", "-3.5e2"). Passing it on in
@@ -184,6 +187,9 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 	}
 	in, field, err := parseObject(b)
 	if err != nil {
+		// The id, when it can be read, lets the error result name its
+		// request.
+		it.Request.ID, it.NumericID = in.id()
 		return lineErr(field, err)
 	}
 	req := lambdafan.Request{

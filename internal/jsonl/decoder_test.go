@@ -322,3 +322,49 @@ func TestDecode_ID(t *testing.T) {
 		})
 	}
 }
+
+// TestDecode_InvalidLineKeepsID checks that a bad line still names its
+// request when its id can be read, so that its error result can too.
+func TestDecode_InvalidLineKeepsID(t *testing.T) {
+	tests := []struct {
+		name        string
+		line        string
+		wantField   string
+		wantID      string
+		wantNumeric bool
+	}{
+		{"wrong type after the id", `{"id":"x","function_name":1}`, "function_name", "x", false},
+		{"wrong type before the id", `{"function_name":1,"id":"x"}`, "function_name", "x", false},
+		{"numeric id", `{"id":7,"Payload":{}}`, "Payload", "7", true},
+		{"unknown field before the id", `{"Payload":{},"id":-1.5}`, "Payload", "-1.5", true},
+		{"duplicate key", `{"id":"x","function_name":"f","function_name":"g"}`, "function_name", "x", false},
+		{"escaped id", `{"region":[1],"id":"\u0078"}`, "region", "x", false},
+		{"duplicate id", `{"id":"x","id":"y","function_name":1}`, "id", "", false},
+		{"duplicate id after an error", `{"function_name":1,"id":"x","id":"y"}`, "function_name", "", false},
+		{"same id twice", `{"id":"x","id":"x"}`, "id", "", false},
+		{"bad id", `{"id":true,"function_name":1}`, "id", "", false},
+		{"null id", `{"id":null,"function_name":1}`, "function_name", "", false},
+		{"not an object", `["id","x"]`, "", "", false},
+		{"truncated", `{"id":"x",`, "", "", false},
+		{"syntax error after the id", `{"id":"x","function_name" "f"}`, "", "", false},
+		{"two values", `{"id":"x"} {"id":"y"}`, "", "", false},
+		{"not JSON", `id: x`, "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A first line keeps '[' lines from making the input an array.
+			items, err := decodeAll(t, `{"function_name":"f"}`+"\n"+tt.line, Options{})
+			if err != nil || len(items) != 2 {
+				t.Fatalf("got %d items, read error %v; want 2 items", len(items), err)
+			}
+			it := items[1]
+			le := lineErrorOf(t, it)
+			if le.Field != tt.wantField {
+				t.Errorf("field %q, want %q (error %v)", le.Field, tt.wantField, le)
+			}
+			if it.Request.ID != tt.wantID || it.NumericID != tt.wantNumeric {
+				t.Errorf("ID %q numeric %v, want ID %q numeric %v", it.Request.ID, it.NumericID, tt.wantID, tt.wantNumeric)
+			}
+		})
+	}
+}
