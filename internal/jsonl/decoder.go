@@ -145,26 +145,6 @@ func decodeLines(br *bufio.Reader, firstLine int, opts Options, yield func(Item)
 	}
 }
 
-func decodeArray(br *bufio.Reader, opts Options, yield func(Item) bool) error {
-	dec := json.NewDecoder(br)
-	if _, err := dec.Token(); err != nil { // the '['
-		return fmt.Errorf("read input array: %w", err)
-	}
-	for seq := 0; dec.More(); seq++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("read input array element %d: %w", seq+1, err)
-		}
-		if !yield(decodeItem(raw, seq+1, seq, opts)) {
-			return nil
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the ']'
-		return fmt.Errorf("read input array end: %w", err)
-	}
-	return nil
-}
-
 // decodeItem turns one line (or array element) into an Item.
 func decodeItem(b []byte, line, seq int, opts Options) Item {
 	it := Item{Seq: seq, Line: line}

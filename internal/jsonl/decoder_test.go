@@ -97,27 +97,6 @@ func TestDecode_BadLinesDoNotStopTheRun(t *testing.T) {
 	}
 }
 
-func TestDecode_Array(t *testing.T) {
-	input := ` [ {"function_name":"a","payload":[1,2]},
-	{"function_name":"b","bogus":1},
-	{"function_name":"c"} ]`
-	items, err := decodeAll(t, input, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != 3 || items[0].Request.FunctionName != "a" || string(asBytes(items[0].Request.Payload)) != "[1,2]" ||
-		items[1].Err == nil || items[2].Request.FunctionName != "c" || items[2].Line != 3 {
-		t.Errorf("items = %+v", items)
-	}
-}
-
-func TestDecode_ArrayTruncated(t *testing.T) {
-	items, err := decodeAll(t, `[{"function_name":"a"}, {"function_name":`, Options{})
-	if err == nil || len(items) != 1 {
-		t.Errorf("got %d items, err %v; want 1 item and a read error", len(items), err)
-	}
-}
-
 func TestDecode_FunctionShorthand(t *testing.T) {
 	items, err := decodeAll(t, "{\"n\":1}\n[1,2]\n\"s\"\n{bad\n", Options{Function: "fn", InvocationType: lambdafan.DryRun})
 	if err != nil {
@@ -172,7 +151,7 @@ func lineErrorOf(t *testing.T, it Item) *LineError {
 	t.Helper()
 	var le *LineError
 	if !errors.As(it.Err, &le) {
-		t.Fatalf("item %+v: error %v is not a *LineError", it, it.Err)
+		t.Fatalf("item on line %d: error %v is not a *LineError", it.Line, it.Err)
 	}
 	return le
 }

@@ -14,7 +14,10 @@ import (
 // FuzzDecode checks the parser's contract on arbitrary input: it never
 // panics, yields exactly one item per non-blank line of JSON Lines input
 // (good or bad, not counting a leading byte order mark), numbers them in
-// order, and every bad item names its line.
+// order, and every bad item names its line. For a JSON array input it
+// checks the element splitter against encoding/json: a valid array yields
+// one item per element, each as decoded on its own; an invalid one ends
+// with a read error or has a bad item.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
 		`{"function_name":"f","payload":{"a":1}}`,
@@ -27,18 +30,19 @@ func FuzzDecode(f *testing.F) {
 		"{}\r\n{}\r\n",
 		`[{"function_name":"a"},{"function_name":"b"}]`,
 		"\xef\xbb\xbf{\"function_name\":\"f\"}\n\xef\xbb\xbf{}",
+		` [ {"function_name":"a\"]}","payload":[{"x":"\\"}, 1.5e3]} , 7, "s", null, [] ] `,
+		`[{"function_name":"a"} x]`, `[1 2]`, `[{]}]`, `[,]`, `[1,]`, `[]]`, `["\"]`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		seq, readErr := Decode(bytes.NewReader(data), Options{})
-		n, lastSeq := 0, -1
+		var items []Item
 		for it := range seq {
-			if it.Seq != lastSeq+1 {
-				t.Fatalf("item seq %d after %d", it.Seq, lastSeq)
+			if it.Seq != len(items) {
+				t.Fatalf("item seq %d after %d items", it.Seq, len(items))
 			}
-			lastSeq = it.Seq
-			n++
+			items = append(items, it)
 			if it.Err != nil && !strings.Contains(it.Err.Error(), "line ") {
 				t.Fatalf("error %q does not name its line", it.Err)
 			}
@@ -46,7 +50,8 @@ func FuzzDecode(f *testing.F) {
 		body := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a leading BOM is skipped
 		trimmed := bytes.TrimLeft(body, " \t\r\n")
 		if len(trimmed) > 0 && trimmed[0] == '[' {
-			return // array input: counted by elements, not lines
+			checkArray(t, body, items, readErr())
+			return
 		}
 		if readErr() != nil {
 			t.Fatalf("JSON Lines input gave a read error: %v", readErr())
@@ -57,10 +62,34 @@ func FuzzDecode(f *testing.F) {
 				want++
 			}
 		}
-		if n != want {
-			t.Fatalf("%d items for %d non-blank lines", n, want)
+		if len(items) != want {
+			t.Fatalf("%d items for %d non-blank lines", len(items), want)
 		}
 	})
+}
+
+// checkArray checks what Decode made of a JSON array input against
+// encoding/json.
+func checkArray(t *testing.T, input []byte, items []Item, readErr error) {
+	t.Helper()
+	var elems []json.RawMessage
+	if json.Unmarshal(input, &elems) != nil {
+		if readErr != nil || slices.ContainsFunc(items, func(it Item) bool { return it.Err != nil }) {
+			return
+		}
+		t.Fatalf("invalid array %q gave %d good items and no read error", input, len(items))
+	}
+	if readErr != nil {
+		t.Fatalf("valid array %q: read error %v", input, readErr)
+	}
+	if len(items) != len(elems) {
+		t.Fatalf("valid array %q: %d items for %d elements", input, len(items), len(elems))
+	}
+	for i, elem := range elems {
+		if want := decodeItem(elem, i+1, i, Options{}); !reflect.DeepEqual(items[i], want) {
+			t.Fatalf("array %q element %d: got %+v, want %+v", input, i+1, items[i], want)
+		}
+	}
 }
 
 // FuzzParseObject holds the strict object decoder to encoding/json (a
