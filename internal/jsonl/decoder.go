@@ -44,7 +44,7 @@ type Item struct {
 // LineError reports an input line that is not a valid request.
 type LineError struct {
 	Line  int
-	Field string // the offending field, or "" when the line is not JSON at all
+	Field string // the offending field (key), or "" when the problem is the whole line
 	Err   error
 }
 
@@ -74,10 +74,15 @@ type Options struct {
 // Decode returns the requests of r as a sequence, reading lazily: JSON Lines
 // (one request object per line, blank lines skipped), or, when the first
 // non-blank byte is '[', a JSON array of request objects. A UTF-8 byte order
-// mark at the very start of r is skipped; anywhere else it is an error. A line that is not
-// a valid request yields an Item with Err set and reading goes on. A read
-// error that makes the rest of the input unreadable ends the sequence; it is
-// then available from the returned function.
+// mark at the very start of r is skipped; anywhere else it is an error.
+//
+// A request object's keys must be exactly (case-sensitively, once decoded)
+// function_name, payload, invocation_type, region, qualifier, log_type,
+// client_context and id, each at most once. A line (or array element)
+// that is not a valid request, or is longer than MaxLineBytes, yields an
+// Item with Err set and reading goes on. A read error that makes the rest
+// of the input unreadable ends the sequence; it is then available from the
+// returned function.
 func Decode(r io.Reader, opts Options) (iter.Seq[Item], func() error) {
 	var readErr error
 	seq := func(yield func(Item) bool) {

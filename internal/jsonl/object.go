@@ -28,9 +28,6 @@ type inputLine struct {
 // inputFields are the JSON names of inputLine's fields.
 var inputFields = [...]string{"function_name", "payload", "invocation_type", "region", "qualifier", "log_type", "client_context", "id"}
 
-// idBit is fieldOf's bit for "id".
-const idBit = 1 << 7
-
 // parseObject decodes one request object, b (without surrounding
 // whitespace), more strictly than encoding/json does: every key must be
 // exactly one of inputFields and appear at most once. Keys are compared
@@ -89,8 +86,8 @@ func parseObject(b []byte) (in inputLine, field string, err error) {
 				problem = fmt.Errorf("unknown field (known: %s)", strings.Join(inputFields[:], ", "))
 			case seen&bit != 0:
 				problem = errors.New("appears more than once")
-				dupID = dupID || bit == idBit
-			case err == nil || bit == idBit:
+				dupID = dupID || name == "id"
+			case err == nil || name == "id":
 				// After a problem only the id is still of use.
 				problem = in.set(name, b[start:i])
 			}
