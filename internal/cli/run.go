@@ -81,7 +81,7 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 	for r := range env.client.StreamWith(inFlight, reqs, opts) {
 		src := sources.take(r.Index)
 		summary.Add(&r)
-		out.write(src.seq, jsonl.Record{Line: src.line, Result: &r})
+		out.write(src.seq, jsonl.Record{Line: src.line, NumericID: src.numericID, Result: &r})
 		if stopErr == nil && stopsTheRun(r.Err) {
 			stopErr = r.Err
 		}
@@ -205,6 +205,7 @@ func (env *invokeEnv) reportOutputFailure(wo writeOutcome) int {
 // source is where a request came from in the input.
 type source struct {
 	seq, line int
+	numericID bool // the request's id was a JSON number
 	dryRun    bool
 }
 
@@ -254,7 +255,7 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 			if !ok || !out.waitTurn(intake, it.Seq) {
 				return
 			}
-			env.ids.add(it.Request.ID, false)
+			env.ids.add(it.Request.ID, it.NumericID)
 			if env.resume != nil {
 				switch env.resume.action(it.Line) {
 				case resumeSkip:
@@ -269,7 +270,7 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 				env.writeDirect(out, summary, &it, it.Err)
 				continue
 			}
-			sources.put(index, source{seq: it.Seq, line: it.Line, dryRun: it.Request.InvocationType == lambdafan.DryRun})
+			sources.put(index, source{seq: it.Seq, line: it.Line, numericID: it.NumericID, dryRun: it.Request.InvocationType == lambdafan.DryRun})
 			index++
 			if !yield(it.Request) {
 				return
@@ -291,7 +292,7 @@ func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, 
 		}
 	}
 	summary.Add(&r)
-	out.write(it.Seq, jsonl.Record{Line: it.Line, Result: &r})
+	out.write(it.Seq, jsonl.Record{Line: it.Line, NumericID: it.NumericID, Result: &r})
 }
 
 // startMeter starts the progress line when it is wanted: --progress always,

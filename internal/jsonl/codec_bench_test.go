@@ -12,7 +12,11 @@ import (
 const benchLine = `{"function_name":"bench","payload":{"data":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}`
 
 func benchmarkDecode(b *testing.B, line string) {
-	input := strings.Repeat(line+"\n", 1000)
+	benchmarkDecodeInput(b, strings.Repeat(line+"\n", 1000))
+}
+
+// benchmarkDecodeInput decodes input, which must hold 1000 requests.
+func benchmarkDecodeInput(b *testing.B, input string) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(input)))
 	for b.Loop() {
@@ -32,6 +36,19 @@ func BenchmarkDecode(b *testing.B) { benchmarkDecode(b, benchLine) }
 // BenchmarkDecode_Large parses lines with a 256 KB payload.
 func BenchmarkDecode_Large(b *testing.B) {
 	benchmarkDecode(b, `{"function_name":"bench","payload":{"data":"`+strings.Repeat("x", 256<<10)+`"}}`)
+}
+
+// BenchmarkDecode_Array parses the same requests as BenchmarkDecode in a
+// JSON array.
+func BenchmarkDecode_Array(b *testing.B) {
+	benchmarkDecodeInput(b, "[\n"+strings.Repeat(benchLine+",\n", 999)+benchLine+"\n]\n")
+}
+
+// BenchmarkDecode_ArrayLarge parses a JSON array of requests with a 256 KB
+// payload.
+func BenchmarkDecode_ArrayLarge(b *testing.B) {
+	line := `{"function_name":"bench","payload":{"data":"` + strings.Repeat("x", 256<<10) + `"}}`
+	benchmarkDecodeInput(b, "["+strings.Repeat(line+",", 999)+line+"]")
 }
 
 func benchmarkAppendRecord(b *testing.B, payload []byte) {

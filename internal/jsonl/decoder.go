@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"strings"
 
 	"github.com/lambdafan/lambdafan"
 )
@@ -28,8 +27,16 @@ type Item struct {
 	// Line is the 1-based line number of a JSON Lines input, or the
 	// 1-based element number of a JSON array input.
 	Line int
-	// Request is the decoded request; valid when Err is nil.
+	// Request is the decoded request; valid when Err is nil. When Err is
+	// set, Request.ID (and NumericID) still hold the line's id if the line
+	// is a JSON object with exactly one "id", a string or a number;
+	// otherwise Request is zero.
 	Request lambdafan.Request
+	// NumericID reports that the request's "id" was a JSON number, which
+	// Request.ID holds as written ("1", "-3.5e2"). Passing it on in
+	// [Record.NumericID] writes the id back as the same number, so that
+	// ids 1 and "1" stay apart.
+	NumericID bool
 	// Err says why the line is not a request. It is a *LineError.
 	Err error
 }
@@ -37,7 +44,7 @@ type Item struct {
 // LineError reports an input line that is not a valid request.
 type LineError struct {
 	Line  int
-	Field string // the offending field, or "" when the line is not JSON at all
+	Field string // the offending field (key), or "" when the problem is the whole line
 	Err   error
 }
 
@@ -64,29 +71,26 @@ type Options struct {
 	Qualifier      string
 }
 
-// inputLine is the JSON shape of one request, with the field names of the
-// original Python snippet plus lambdafan's additions.
-type inputLine struct {
-	FunctionName   *string         `json:"function_name"`
-	Payload        json.RawMessage `json:"payload"`
-	InvocationType *string         `json:"invocation_type"`
-	Region         *string         `json:"region"`
-	Qualifier      *string         `json:"qualifier"`
-	LogType        *string         `json:"log_type"`
-	ClientContext  json.RawMessage `json:"client_context"`
-	ID             json.RawMessage `json:"id"`
-}
-
 // Decode returns the requests of r as a sequence, reading lazily: JSON Lines
 // (one request object per line, blank lines skipped), or, when the first
-// non-blank byte is '[', a JSON array of request objects. A line that is not
-// a valid request yields an Item with Err set and reading goes on. A read
-// error that makes the rest of the input unreadable ends the sequence; it is
-// then available from the returned function.
+// non-blank byte is '[', a JSON array of request objects. A UTF-8 byte order
+// mark at the very start of r is skipped; anywhere else it is an error.
+//
+// A request object's keys must be exactly (case-sensitively, once decoded)
+// function_name, payload, invocation_type, region, qualifier, log_type,
+// client_context and id, each at most once. A line (or array element)
+// that is not a valid request, or is longer than MaxLineBytes, yields an
+// Item with Err set and reading goes on. A read error that makes the rest
+// of the input unreadable ends the sequence; it is then available from the
+// returned function.
 func Decode(r io.Reader, opts Options) (iter.Seq[Item], func() error) {
 	var readErr error
 	seq := func(yield func(Item) bool) {
 		br := bufio.NewReaderSize(r, 64*1024)
+		if err := skipBOM(br); err != nil {
+			readErr = err
+			return
+		}
 		first, skipped, err := peekNonSpace(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -146,26 +150,6 @@ func decodeLines(br *bufio.Reader, firstLine int, opts Options, yield func(Item)
 	}
 }
 
-func decodeArray(br *bufio.Reader, opts Options, yield func(Item) bool) error {
-	dec := json.NewDecoder(br)
-	if _, err := dec.Token(); err != nil { // the '['
-		return fmt.Errorf("read input array: %w", err)
-	}
-	for seq := 0; dec.More(); seq++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("read input array element %d: %w", seq+1, err)
-		}
-		if !yield(decodeItem(raw, seq+1, seq, opts)) {
-			return nil
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the ']'
-		return fmt.Errorf("read input array end: %w", err)
-	}
-	return nil
-}
-
 // decodeItem turns one line (or array element) into an Item.
 func decodeItem(b []byte, line, seq int, opts Options) Item {
 	it := Item{Seq: seq, Line: line}
@@ -186,17 +170,12 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 		}
 		return it
 	}
-	in, ok := fastDecodeLine(b)
-	if !ok {
-		// The general path, which also words every error.
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return lineErr(describeJSONError(err))
-		}
-		if dec.More() {
-			return lineErr("", fmt.Errorf("more than one JSON value on the line"))
-		}
+	in, field, err := parseObject(b)
+	if err != nil {
+		// The id, when it can be read, lets the error result name its
+		// request.
+		it.Request.ID, it.NumericID = in.id()
+		return lineErr(field, err)
 	}
 	req := lambdafan.Request{
 		Payload:        []byte(in.Payload),
@@ -223,45 +202,9 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 	if in.Qualifier != nil {
 		req.Qualifier = *in.Qualifier
 	}
-	if len(in.ID) > 0 && string(in.ID) != "null" {
-		var s string
-		if err := json.Unmarshal(in.ID, &s); err == nil {
-			req.ID = s
-		} else if in.ID[0] >= '0' && in.ID[0] <= '9' || in.ID[0] == '-' {
-			req.ID = string(in.ID) // a number, kept as written
-		} else {
-			return lineErr("id", fmt.Errorf("must be a string or a number"))
-		}
-	}
+	req.ID, it.NumericID = in.id()
 	it.Request = req
 	return it
-}
-
-// describeJSONError turns a decoding error into the field it concerns and a
-// message a user can act on.
-func describeJSONError(err error) (string, error) {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		return typeErr.Field, fmt.Errorf("must be a %s, not a JSON %s", goTypeToJSON(typeErr.Type.String()), typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return "", fmt.Errorf("invalid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return field, fmt.Errorf("unknown field (known: function_name, payload, invocation_type, region, qualifier, log_type, client_context, id)")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "", fmt.Errorf("invalid JSON: unexpected end of line")
-	}
-	return "", fmt.Errorf("invalid JSON: %v", err)
-}
-
-func goTypeToJSON(t string) string {
-	switch t {
-	case "string", "*string":
-		return "string"
-	}
-	return t
 }
 
 func nullIsNil(b json.RawMessage) any {
@@ -276,6 +219,18 @@ func eofIsNil(err error) error {
 		return nil
 	}
 	return err
+}
+
+// skipBOM consumes a UTF-8 byte order mark (EF BB BF) at the start of br,
+// which some Windows editors write and JSON parsers may ignore (RFC 8259
+// section 8.1). Only a read error other than io.EOF is returned.
+func skipBOM(br *bufio.Reader) error {
+	b, err := br.Peek(3)
+	if string(b) == "\xef\xbb\xbf" {
+		_, err = br.Discard(3)
+		return err
+	}
+	return eofIsNil(err)
 }
 
 // peekNonSpace returns the first non-whitespace byte without consuming it,

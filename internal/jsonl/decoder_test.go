@@ -97,27 +97,6 @@ func TestDecode_BadLinesDoNotStopTheRun(t *testing.T) {
 	}
 }
 
-func TestDecode_Array(t *testing.T) {
-	input := ` [ {"function_name":"a","payload":[1,2]},
-	{"function_name":"b","bogus":1},
-	{"function_name":"c"} ]`
-	items, err := decodeAll(t, input, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != 3 || items[0].Request.FunctionName != "a" || string(asBytes(items[0].Request.Payload)) != "[1,2]" ||
-		items[1].Err == nil || items[2].Request.FunctionName != "c" || items[2].Line != 3 {
-		t.Errorf("items = %+v", items)
-	}
-}
-
-func TestDecode_ArrayTruncated(t *testing.T) {
-	items, err := decodeAll(t, `[{"function_name":"a"}, {"function_name":`, Options{})
-	if err == nil || len(items) != 1 {
-		t.Errorf("got %d items, err %v; want 1 item and a read error", len(items), err)
-	}
-}
-
 func TestDecode_FunctionShorthand(t *testing.T) {
 	items, err := decodeAll(t, "{\"n\":1}\n[1,2]\n\"s\"\n{bad\n", Options{Function: "fn", InvocationType: lambdafan.DryRun})
 	if err != nil {
@@ -163,5 +142,208 @@ func TestDecode_Empty(t *testing.T) {
 	items, err := decodeAll(t, " \n\n", Options{})
 	if err != nil || len(items) != 0 {
 		t.Errorf("got %d items, %v", len(items), err)
+	}
+}
+
+// lineErrorOf returns the item's *LineError, failing the test when it has
+// none.
+func lineErrorOf(t *testing.T, it Item) *LineError {
+	t.Helper()
+	var le *LineError
+	if !errors.As(it.Err, &le) {
+		t.Fatalf("item on line %d: error %v is not a *LineError", it.Line, it.Err)
+	}
+	return le
+}
+
+func TestDecode_StrictObject(t *testing.T) {
+	tests := []struct {
+		name      string
+		line      string
+		wantField string // "" with wantErr "" means the line is a valid request
+		wantErr   string // a substring of the error message
+		wantFn    string // the function name of a valid request
+	}{
+		{"exact names", `{"function_name":"f","payload":1,"invocation_type":"Event","region":"r","qualifier":"q","log_type":"Tail","client_context":{},"id":"i"}`, "", "", "f"},
+		{"escaped spelling of a known name", `{"function\u005fname":"f"}`, "", "", "f"},
+		{"escaped value", `{"function_name":"f\u00e9"}`, "", "", "fé"},
+		{"upper case", `{"FUNCTION_NAME":"f"}`, "FUNCTION_NAME", "unknown field (known: function_name, payload,", ""},
+		{"capitalised", `{"function_name":"f","Payload":{}}`, "Payload", "unknown field", ""},
+		{"escaped capital", `{"function_name":"f","\u0050ayload":{}}`, "Payload", "unknown field", ""},
+		{"unknown", `{"function_name":"f","paylod":{}}`, "paylod", "unknown field", ""},
+		{"duplicate function_name", `{"function_name":"echo","function_name":"fail"}`, "function_name", "appears more than once", ""},
+		{"duplicate payload", `{"function_name":"f","payload":1,"payload":2}`, "payload", "appears more than once", ""},
+		{"duplicate invocation_type", `{"function_name":"f","invocation_type":"Event","invocation_type":"DryRun"}`, "invocation_type", "appears more than once", ""},
+		{"duplicate region", `{"function_name":"f","region":"a","region":"b"}`, "region", "appears more than once", ""},
+		{"duplicate qualifier", `{"function_name":"f","qualifier":"1","qualifier":"2"}`, "qualifier", "appears more than once", ""},
+		{"duplicate log_type", `{"function_name":"f","log_type":"Tail","log_type":"None"}`, "log_type", "appears more than once", ""},
+		{"duplicate client_context", `{"function_name":"f","client_context":{},"client_context":{}}`, "client_context", "appears more than once", ""},
+		{"duplicate id", `{"function_name":"f","id":"a","id":"a"}`, "id", "appears more than once", ""},
+		{"duplicate null", `{"function_name":"f","region":null,"region":null}`, "region", "appears more than once", ""},
+		{"duplicate spelt differently", `{"function_name":"f","function\u005fname":"f"}`, "function_name", "appears more than once", ""},
+		{"first problem wins", `{"Region":"a","function_name":1}`, "Region", "unknown field", ""},
+		{"wrong type", `{"function_name":17}`, "function_name", "must be a string, not a JSON number", ""},
+		{"wrong type object", `{"function_name":"f","region":{}}`, "region", "must be a string, not a JSON object", ""},
+		{"bad id", `{"function_name":"f","id":{"a":1}}`, "id", "must be a string or a number", ""},
+		{"not an object", `"f"`, "", "must be a JSON object, not a JSON string", ""},
+		{"null", `null`, "", "must be a JSON object, not null", ""},
+		{"truncated", `{"function_name":"f",`, "", "invalid JSON: unexpected end of line", ""},
+		{"syntax error says where", `{"function_name" "f"}`, "", "(at byte 18)", ""},
+		{"syntax error after a field error", `{"FUNCTION_NAME":"f",}`, "", "invalid JSON", ""},
+		{"two values", `{"function_name":"f"} {"function_name":"g"}`, "", "more than one JSON value on the line", ""},
+		{"trailing brace", `{"function_name":"f"}}`, "", "invalid JSON: invalid character '}' after top-level value", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeAll(t, tt.line+"\n", Options{})
+			if err != nil || len(items) != 1 {
+				t.Fatalf("got %d items, read error %v; want 1 item", len(items), err)
+			}
+			it := items[0]
+			if tt.wantErr == "" {
+				if it.Err != nil || it.Request.FunctionName != tt.wantFn {
+					t.Errorf("got request %+v, error %v; want function %q", it.Request, it.Err, tt.wantFn)
+				}
+				return
+			}
+			le := lineErrorOf(t, it)
+			if le.Line != 1 || le.Field != tt.wantField || !strings.Contains(le.Error(), tt.wantErr) {
+				t.Errorf("got line %d field %q error %q; want line 1 field %q error containing %q", le.Line, le.Field, le.Error(), tt.wantField, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDecode_BOM(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	tests := []struct {
+		name      string
+		input     string
+		opts      Options
+		wantFns   []string // the function names of the items, "" for an error item
+		wantLines []int
+	}{
+		{"lines", bom + `{"function_name":"a"}` + "\n" + `{"function_name":"b"}`, Options{}, []string{"a", "b"}, []int{1, 2}},
+		{"lines after blank lines", bom + "\n\n" + `{"function_name":"a"}`, Options{}, []string{"a"}, []int{3}},
+		{"array", bom + `[{"function_name":"a"},{"function_name":"b"}]`, Options{}, []string{"a", "b"}, []int{1, 2}},
+		{"array after space", bom + " \n [{\"function_name\":\"a\"}]", Options{}, []string{"a"}, []int{1}},
+		{"function", bom + `{"n":1}` + "\n" + `{"n":2}`, Options{Function: "fn"}, []string{"fn", "fn"}, []int{1, 2}},
+		{"only a BOM", bom, Options{}, nil, nil},
+		{"BOM on a later line", `{"function_name":"a"}` + "\n" + bom + `{"function_name":"b"}`, Options{}, []string{"a", ""}, []int{1, 2}},
+		{"BOM after space", " " + bom + `{"function_name":"a"}`, Options{}, []string{""}, []int{1}},
+		{"two BOMs", bom + bom + `{"function_name":"a"}`, Options{}, []string{""}, []int{1}},
+		{"BOM in the function's first line", bom + bom + `{"n":1}`, Options{Function: "fn"}, []string{""}, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeAll(t, tt.input, tt.opts)
+			if err != nil {
+				t.Fatalf("read error: %v", err)
+			}
+			if len(items) != len(tt.wantFns) {
+				t.Fatalf("got %d items %+v, want %d", len(items), items, len(tt.wantFns))
+			}
+			for i, it := range items {
+				if tt.wantFns[i] == "" {
+					lineErrorOf(t, it)
+				} else if it.Err != nil || it.Request.FunctionName != tt.wantFns[i] {
+					t.Errorf("item %d: request %+v, error %v; want function %q", i, it.Request, it.Err, tt.wantFns[i])
+				}
+				if it.Line != tt.wantLines[i] {
+					t.Errorf("item %d: line %d, want %d", i, it.Line, tt.wantLines[i])
+				}
+			}
+		})
+	}
+}
+
+func TestDecode_ID(t *testing.T) {
+	tests := []struct {
+		name        string
+		id          string // the id's JSON text
+		wantID      string
+		wantNumeric bool
+		wantErr     bool
+	}{
+		{"number", `1`, "1", true, false},
+		{"string of digits", `"1"`, "1", false, false},
+		{"number kept as written", `-3.5e2`, "-3.5e2", true, false},
+		{"big number", `123456789012345678901234567890`, "123456789012345678901234567890", true, false},
+		{"negative zero", `-0`, "-0", true, false},
+		{"string with escapes", `"a\u0062"`, "ab", false, false},
+		{"null", `null`, "", false, false},
+		{"empty string", `""`, "", false, false},
+		{"leading zero", `01`, "", false, true},
+		{"trailing dot", `1.`, "", false, true},
+		{"lone minus", `-`, "", false, true},
+		{"plus sign", `+1`, "", false, true},
+		{"leading dot", `.5`, "", false, true},
+		{"hex", `0x1F`, "", false, true},
+		{"bare exponent", `1e`, "", false, true},
+		{"NaN", `NaN`, "", false, true},
+		{"bool", `true`, "", false, true},
+		{"array", `[1]`, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := decodeAll(t, `{"function_name":"f","id":`+tt.id+`}`, Options{})
+			if err != nil || len(items) != 1 {
+				t.Fatalf("got %d items, read error %v; want 1 item", len(items), err)
+			}
+			it := items[0]
+			if tt.wantErr {
+				lineErrorOf(t, it)
+				return
+			}
+			if it.Err != nil || it.Request.ID != tt.wantID || it.NumericID != tt.wantNumeric {
+				t.Errorf("got ID %q numeric %v error %v; want ID %q numeric %v", it.Request.ID, it.NumericID, it.Err, tt.wantID, tt.wantNumeric)
+			}
+		})
+	}
+}
+
+// TestDecode_InvalidLineKeepsID checks that a bad line still names its
+// request when its id can be read, so that its error result can too.
+func TestDecode_InvalidLineKeepsID(t *testing.T) {
+	tests := []struct {
+		name        string
+		line        string
+		wantField   string
+		wantID      string
+		wantNumeric bool
+	}{
+		{"wrong type after the id", `{"id":"x","function_name":1}`, "function_name", "x", false},
+		{"wrong type before the id", `{"function_name":1,"id":"x"}`, "function_name", "x", false},
+		{"numeric id", `{"id":7,"Payload":{}}`, "Payload", "7", true},
+		{"unknown field before the id", `{"Payload":{},"id":-1.5}`, "Payload", "-1.5", true},
+		{"duplicate key", `{"id":"x","function_name":"f","function_name":"g"}`, "function_name", "x", false},
+		{"escaped id", `{"region":[1],"id":"\u0078"}`, "region", "x", false},
+		{"duplicate id", `{"id":"x","id":"y","function_name":1}`, "id", "", false},
+		{"duplicate id after an error", `{"function_name":1,"id":"x","id":"y"}`, "function_name", "", false},
+		{"same id twice", `{"id":"x","id":"x"}`, "id", "", false},
+		{"bad id", `{"id":true,"function_name":1}`, "id", "", false},
+		{"null id", `{"id":null,"function_name":1}`, "function_name", "", false},
+		{"not an object", `["id","x"]`, "", "", false},
+		{"truncated", `{"id":"x",`, "", "", false},
+		{"syntax error after the id", `{"id":"x","function_name" "f"}`, "", "", false},
+		{"two values", `{"id":"x"} {"id":"y"}`, "", "", false},
+		{"not JSON", `id: x`, "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A first line keeps '[' lines from making the input an array.
+			items, err := decodeAll(t, `{"function_name":"f"}`+"\n"+tt.line, Options{})
+			if err != nil || len(items) != 2 {
+				t.Fatalf("got %d items, read error %v; want 2 items", len(items), err)
+			}
+			it := items[1]
+			le := lineErrorOf(t, it)
+			if le.Field != tt.wantField {
+				t.Errorf("field %q, want %q (error %v)", le.Field, tt.wantField, le)
+			}
+			if it.Request.ID != tt.wantID || it.NumericID != tt.wantNumeric {
+				t.Errorf("ID %q numeric %v, want ID %q numeric %v", it.Request.ID, it.NumericID, tt.wantID, tt.wantNumeric)
+			}
+		})
 	}
 }

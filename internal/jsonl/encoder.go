@@ -18,6 +18,10 @@ type Record struct {
 	// Result is the invocation's result. For an input line that was not a
 	// valid request, only ID and Err (a *LineError) are set.
 	Result *lambdafan.Result
+	// NumericID says to write Result.ID as a JSON number, as it was in the
+	// input (see [Item.NumericID]). An ID that is not a valid JSON number
+	// is written as a string all the same.
+	NumericID bool
 }
 
 // Error kinds in the output's "error.kind" field.
@@ -41,12 +45,18 @@ const (
 // Output fields, in order, omitted when empty: line, id, function_name,
 // region, invocation_type, status, outcome, payload, payload_encoding,
 // function_error, log, executed_version, request_id, attempts, throttles,
-// latency_ms, error {kind, type, status, reason, field, sent, message}.
+// latency_ms, error {kind, type, status, reason, field, sent, message}. The
+// id is a string, or a number when rec.NumericID is set.
 func AppendRecord(b []byte, rec Record) []byte {
 	r := rec.Result
 	b = append(b, `{"line":`...)
 	b = strconv.AppendInt(b, int64(rec.Line), 10)
-	b = appendStringField(b, "id", r.ID)
+	if rec.NumericID && isNumber(r.ID) {
+		b = append(b, `,"id":`...)
+		b = append(b, r.ID...)
+	} else {
+		b = appendStringField(b, "id", r.ID)
+	}
 	b = appendStringField(b, "function_name", r.FunctionName)
 	b = appendStringField(b, "region", r.Region)
 	if r.InvocationType != "" {
@@ -87,6 +97,13 @@ func AppendRecord(b []byte, rec Record) []byte {
 // with this error instead of invoking it again.
 var ErrLost = errors.New("result lost: the run that may have sent this request died before writing its result; " +
 	"it was not invoked again, as the function may have run (--resume with --retry-unsafe invokes it again)")
+
+// isNumber reports whether s is exactly one JSON number, so that writing
+// it raw keeps the record valid JSON.
+func isNumber(s string) bool {
+	b := []byte(s)
+	return len(b) > 0 && (b[0] == '-' || isDigit(b[0])) && skipNumber(b, 0) == len(b)
+}
 
 // Outcome classifies a record's result, counting bad input lines as
 // invalid and lost results as unknown.

@@ -134,3 +134,53 @@ func TestAppendRecord_CredentialsAndCancelled(t *testing.T) {
 		t.Errorf("cancelled before sending: %v", m)
 	}
 }
+
+func TestAppendRecord_ID(t *testing.T) {
+	tests := []struct {
+		name    string
+		id      string
+		numeric bool
+		want    string // the record's "id" member as written, "" for none
+	}{
+		{"string", "1", false, `"id":"1"`},
+		{"number", "1", true, `"id":1`},
+		{"number kept as written", "-3.5e2", true, `"id":-3.5e2`},
+		{"big number", "123456789012345678901234567890", true, `"id":123456789012345678901234567890`},
+		{"not a number after all", "abc", true, `"id":"abc"`},
+		{"number with space", "1 ", true, `"id":"1 "`},
+		{"empty", "", true, ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line := AppendRecord(nil, Record{Line: 1, NumericID: tt.numeric, Result: &lambdafan.Result{ID: tt.id}})
+			decodeRecord(t, line)
+			if tt.want == "" {
+				if strings.Contains(string(line), `"id"`) {
+					t.Errorf("record %s has an id", line)
+				}
+			} else if !strings.Contains(string(line), `,`+tt.want+`,`) {
+				t.Errorf("record %s, want %s", line, tt.want)
+			}
+		})
+	}
+}
+
+// TestAppendRecord_IDRoundTrip checks that ids 1 and "1" come out as they
+// went in.
+func TestAppendRecord_IDRoundTrip(t *testing.T) {
+	input := `{"function_name":"f","id":1}` + "\n" + `{"function_name":"f","id":"1"}` + "\n" + `{"function_name":"f","id":1.50}`
+	seq, readErr := Decode(strings.NewReader(input), Options{})
+	var out []byte
+	for it := range seq {
+		out = AppendRecord(out, Record{Line: it.Line, NumericID: it.NumericID, Result: &lambdafan.Result{ID: it.Request.ID}})
+	}
+	if err := readErr(); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"line":1,"id":1,"outcome":"ok","attempts":0}` + "\n" +
+		`{"line":2,"id":"1","outcome":"ok","attempts":0}` + "\n" +
+		`{"line":3,"id":1.50,"outcome":"ok","attempts":0}` + "\n"
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
