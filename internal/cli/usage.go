@@ -47,7 +47,8 @@ Try it without an AWS account:
   lambdafan invoke --local examples/demo.jsonl
 
 Exit status: 0 all invocations succeeded, 1 some failed, 2 usage or
-configuration error, 130 interrupted before every request was invoked.
+configuration error (nothing invoked, no file touched), 130 interrupted
+before every request was invoked, 141 standard output closed early.
 `
 
 const invokeUsage = `Usage: lambdafan invoke [flags] [FILE|-]
@@ -66,11 +67,18 @@ Event or DryRun. function_name may be a name, name:alias, a partial ARN
 With --function NAME, each input line is just the payload for NAME.
 
 Each output line carries the request's input line number and id, the HTTP
-status, the outcome (ok, function_error, throttled, invalid, error), the
-response payload (embedded as JSON when it is JSON), the function error, the
-decoded log tail, the executed version, the AWS request id, the attempts and
-the latency. A bad input line gets an error result naming the line and field;
+status, the outcome (ok, function_error, throttled, invalid, error; not_sent:
+never reached Lambda; unknown: sent, no answer, may have run), the response
+payload (embedded as JSON when it is JSON), the function error, the decoded
+log tail, the executed version, the AWS request id, the attempts and the
+latency. A bad input line gets an error result naming the line and field;
 the run goes on. A summary goes to standard error at the end.
+
+Interrupting (Ctrl-C) stops starting invocations and lets those in flight
+finish (--grace); a second Ctrl-C aborts them. With -o FILE a journal
+(FILE.journal) records each request before it is sent, so that after an
+interrupt or even a crash, --resume FILE invokes only what certainly never
+ran and reports what may have run as unknown, never running it twice.
 
 Examples:
   # the built-in emulator: no AWS account needed
@@ -82,6 +90,10 @@ Examples:
   # asynchronous fan-out with a profile, machine-readable summary
   lambdafan invoke --profile prod --region eu-west-1 --invocation-type Event \
       --summary-json summary.json requests.jsonl > results.jsonl
+
+  # a long run to a file; after Ctrl-C (or a crash), finish it
+  lambdafan invoke -c 500 -o results.jsonl requests.jsonl
+  lambdafan invoke -c 500 --resume results.jsonl requests.jsonl
 
 Credentials come from the AWS SDK's default chain (environment, shared
 profiles, SSO, web identity, IMDS/ECS); the caller needs lambda:InvokeFunction.
