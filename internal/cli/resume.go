@@ -124,22 +124,24 @@ func loadResume(path string, retryUnsafe bool) (*resumeState, error) {
 	if err != nil {
 		return nil, err
 	}
-	intents, err := readJournal(journalPath(path))
+	journal, err := readJournal(path)
 	if err != nil {
 		return nil, err
 	}
+	defer journal.close()
 	st.repeatedIDs = ids.repeated()
 	st.final = newLineSet(final)
 	slices.Sort(nonFinal)
 	st.retried = slices.Compact(nonFinal)
 	if !retryUnsafe {
 		// A request the journal has, without a result of any kind, may
-		// have been sent by a run that then died: its result is lost.
-		// One with a non-final result was answered (throttled, not sent):
-		// that result was written after the journal record.
+		// have been sent by a run that then died — unless the sent marks
+		// say it was not: its result is lost. One with a non-final
+		// result was answered (throttled, not sent): that result was
+		// written after the journal record.
 		var lost []int
-		for _, l := range intents {
-			if !sortedContains(st.final.lines, l) && !sortedContains(st.retried, l) {
+		for _, l := range journal.lines {
+			if !sortedContains(st.final.lines, l) && !sortedContains(st.retried, l) && journal.maySend(l) {
 				lost = append(lost, l)
 			}
 		}
@@ -206,7 +208,7 @@ func isLastLine(br *bufio.Reader, err error) bool {
 // stays whole if anything fails). It returns the journal, open for this
 // run's records.
 func (st *resumeState) apply() (*journal, error) {
-	j, err := writeJournal(journalPath(st.path), st.lost.lines)
+	j, err := writeJournal(st.path, st.lost.lines)
 	if err != nil {
 		return nil, err
 	}

@@ -106,19 +106,24 @@ func stopsTheRun(err error) bool {
 	return errors.Is(err, lambdafan.ErrStopped) && err != lambdafan.ErrStopped && !errors.Is(err, context.Canceled)
 }
 
-// beforeSend returns the hook that journals each request before it is
-// first sent, or nil when the run has no journal (output to standard
-// output). DryRun requests never run the function and are not journaled.
+// beforeSend returns the hook that holds each request's first attempt
+// until its journal record is on disk, or nil when the run has no journal
+// (output to standard output). The record was added when the request was
+// read (see requests), so that it is usually on disk by then.
 func (env *invokeEnv) beforeSend(sources *sourceTable) func(context.Context, int) error {
 	if env.journal == nil {
 		return nil
 	}
 	return func(ctx context.Context, index int) error {
 		src := sources.get(index)
-		if src.dryRun {
+		if src.journaled == nil {
 			return nil
 		}
-		return env.journal.record(ctx, src.line)
+		if err := src.journaled.wait(ctx); err != nil {
+			return err
+		}
+		env.journal.markSent(src.line)
+		return nil
 	}
 }
 
@@ -205,8 +210,8 @@ func (env *invokeEnv) reportOutputFailure(wo writeOutcome) int {
 // source is where a request came from in the input.
 type source struct {
 	seq, line int
-	numericID bool // the request's id was a JSON number
-	dryRun    bool
+	numericID bool          // the request's id was a JSON number
+	journaled *journalBatch // the journal record of the request; nil if none
 }
 
 // sourceTable maps the client's request indexes to input positions for
@@ -270,7 +275,12 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 				env.writeDirect(out, summary, &it, it.Err)
 				continue
 			}
-			sources.put(index, source{seq: it.Seq, line: it.Line, numericID: it.NumericID, dryRun: it.Request.InvocationType == lambdafan.DryRun})
+			src := source{seq: it.Seq, line: it.Line, numericID: it.NumericID}
+			if env.journal != nil && it.Request.InvocationType != lambdafan.DryRun {
+				// DryRun never runs the function: nothing to record.
+				src.journaled = env.journal.add(it.Line)
+			}
+			sources.put(index, src)
 			index++
 			if !yield(it.Request) {
 				return

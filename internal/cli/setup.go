@@ -79,6 +79,7 @@ func (env *invokeEnv) checkFiles() error {
 	for _, f := range []struct{ path, what string }{
 		{output, "output"},
 		{journalPath(output), "the output's journal"},
+		{sentMarksPath(output), "the output's sent marks"},
 		{opts.summaryJSON, "--summary-json"},
 	} {
 		if output == "" && f.what != "--summary-json" {
@@ -194,7 +195,7 @@ func (env *invokeEnv) openFiles() error {
 			fmt.Fprintf(env.stdio.Err, "lambdafan: %s\n", env.resume.describe())
 		}
 	case output != "" && output != "-":
-		if env.journal, err = writeJournal(journalPath(output), nil); err != nil {
+		if env.journal, err = writeJournal(output, nil); err != nil {
 			return err
 		}
 		f, err := os.Create(output)

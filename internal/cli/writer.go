@@ -52,9 +52,17 @@ type resultWriter struct {
 	written   int      // records wholly written to the output
 	partially bool     // the output received part of a record
 
+	file      *os.File // the output, when it is a regular file
+	offset    int64    // bytes written to file
+	writeback int64    // bytes of file whose writeback was started
+
 	stopFlusher chan struct{}
 	flusher     sync.WaitGroup
 }
+
+// writebackChunk is how much output accumulates before its writeback to
+// disk is started (see startWriteback).
+const writebackChunk = 8 << 20
 
 func newResultWriter(w io.Writer, ordered bool, window int, onError func(error)) *resultWriter {
 	rw := &resultWriter{
@@ -66,6 +74,12 @@ func newResultWriter(w io.Writer, ordered bool, window int, onError func(error))
 		window:      window,
 		onError:     onError,
 		stopFlusher: make(chan struct{}),
+	}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			// A resumed run appends: its writes start at the end.
+			rw.file, rw.offset, rw.writeback = f, fi.Size(), fi.Size()
+		}
 	}
 	rw.flusher.Go(rw.flushPeriodically)
 	return rw
@@ -158,6 +172,13 @@ func (rw *resultWriter) flushLocked() {
 	n, err := rw.w.Write(rw.buf)
 	whole := bytes.LastIndexByte(rw.buf[:n], '\n') + 1 // records wholly written
 	rw.written += bytes.Count(rw.buf[:whole], []byte{'\n'})
+	if rw.file != nil {
+		rw.offset += int64(n)
+		if rw.offset-rw.writeback >= writebackChunk {
+			startWriteback(rw.file, rw.writeback, rw.offset-rw.writeback)
+			rw.writeback = rw.offset
+		}
+	}
 	if err == nil {
 		return
 	}
