@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -179,6 +180,20 @@ func TestCredentials_RefreshedOnceOnExpiry(t *testing.T) {
 	}
 }
 
+// countedRequests yields n requests for function and counts how many of
+// them were pulled.
+func countedRequests(n int, function string) (iter.Seq[lambdafan.Request], *atomic.Int64) {
+	pulled := new(atomic.Int64)
+	return func(yield func(lambdafan.Request) bool) {
+		for range n {
+			pulled.Add(1)
+			if !yield(lambdafan.Request{FunctionName: function}) {
+				return
+			}
+		}
+	}, pulled
+}
+
 func TestCredentials_ExpiredStopsTheRun(t *testing.T) {
 	srv := expiredTokenServer(t, func(n int64) bool { return n >= 10 })
 	creds := &countingCredentials{}
@@ -187,15 +202,7 @@ func TestCredentials_ExpiredStopsTheRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pulled atomic.Int64
-	seq := func(yield func(lambdafan.Request) bool) {
-		for range 1000 {
-			pulled.Add(1)
-			if !yield(lambdafan.Request{FunctionName: "f"}) {
-				return
-			}
-		}
-	}
+	seq, pulled := countedRequests(1000, "f")
 	var ok, refused int
 	for r := range c.Stream(t.Context(), seq) {
 		switch {
@@ -267,15 +274,7 @@ func TestCredentials_RefusedSignaturesStopTheRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var pulled atomic.Int64
-			seq := func(yield func(lambdafan.Request) bool) {
-				for range 1000 {
-					pulled.Add(1)
-					if !yield(lambdafan.Request{FunctionName: "echo"}) {
-						return
-					}
-				}
-			}
+			seq, pulled := countedRequests(1000, "echo")
 			results, refused := 0, 0
 			for r := range c.Stream(t.Context(), seq) {
 				results++
