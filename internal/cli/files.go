@@ -64,6 +64,13 @@ func checkWritableDir(path, what string) error {
 	return nil
 }
 
+// isDevice reports whether path exists and is not a regular file or a
+// directory: a device such as /dev/null, or a named pipe.
+func isDevice(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
+}
+
 // checkOverwritable checks that an existing file at path may be replaced
 // by a run's results: it must be empty or hold lambdafan results (of an
 // earlier run), never anything else, and must not be a directory.

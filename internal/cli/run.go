@@ -196,7 +196,10 @@ func (env *invokeEnv) reportOutputFailure(wo writeOutcome) int {
 		fmt.Fprintf(w, "lambdafan: the last line %s received is incomplete; that result is in full below\n", name)
 	}
 	if wo.spilled > 0 {
-		fmt.Fprintf(w, "lambdafan: the other %d results are in %s\n", wo.spilled, wo.spillPath)
+		fmt.Fprintf(w, "lambdafan: the other %d results (those of the invocations then in flight, and of the requests read but not sent) are in %s\n", wo.spilled, wo.spillPath)
+	}
+	if env.journal == nil {
+		fmt.Fprintln(w, "lambdafan: to be able to finish a run that stops early, write its results to a file (-o FILE) and use --resume FILE")
 	}
 	if wo.lost > 0 {
 		fmt.Fprintf(w, "lambdafan: %d results could not be saved anywhere: %v\n", wo.lost, wo.spillErr)

@@ -31,8 +31,10 @@ type invokeEnv struct {
 	outputFile *os.File     // nil for standard output
 	resume     *resumeState // nil unless --resume
 	journal    *journal     // nil when the output is standard output
-	ids        *idTracker
-	closers    []func() error
+	// outputDevice: -o names a device or a pipe, not a file.
+	outputDevice bool
+	ids          *idTracker
+	closers      []func() error
 }
 
 // setUp checks everything that can be checked — the command line, the
@@ -91,6 +93,9 @@ func (env *invokeEnv) checkFiles() error {
 	}
 	switch {
 	case opts.resume != "":
+		if isDevice(opts.resume) {
+			return usagef("--resume %s is not a file: --resume takes the results file of an earlier run", opts.resume)
+		}
 		if err := checkWritableDir(opts.resume, "results"); err != nil {
 			return err
 		}
@@ -99,6 +104,10 @@ func (env *invokeEnv) checkFiles() error {
 			return err
 		}
 		env.resume = st
+	case output != "" && isDevice(output):
+		// A device or a pipe (-o /dev/null): written like standard output,
+		// with no journal beside it, and not resumable.
+		env.outputDevice = true
 	case output != "":
 		if err := checkOverwritable(output); err != nil {
 			return err
@@ -194,6 +203,14 @@ func (env *invokeEnv) openFiles() error {
 		if !opts.quiet {
 			fmt.Fprintf(env.stdio.Err, "lambdafan: %s\n", env.resume.describe())
 		}
+	case env.outputDevice:
+		f, err := os.OpenFile(output, os.O_WRONLY, 0)
+		if err != nil {
+			return usagef("cannot write output: %v", pathErr(err))
+		}
+		env.output = f
+		env.closers = append(env.closers, f.Close)
+		return nil
 	case output != "" && output != "-":
 		if env.journal, err = writeJournal(output, nil); err != nil {
 			return err
