@@ -1,6 +1,7 @@
 package lambdafan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,36 +138,9 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 		}
 		return endUnsent(err)
 	}
-	if err := ctx.Err(); err != nil {
-		return endUnsent(err)
-	}
-	starting := rn.startingContext(ctx)
-	if rn.stopping() {
-		return endUnsent(ErrStopped)
-	}
-	slots, err := c.admission.admit(starting, cl.p)
+	slots, err := c.ready(ctx, rn, cl)
 	if err != nil {
-		if ctx.Err() != nil {
-			return endUnsent(ctx.Err())
-		}
-		return endUnsent(ErrStopped)
-	}
-	if res.Attempts == 0 && rn != nil && rn.beforeSend != nil {
-		if err := rn.beforeSend(ctx, res.Index); err != nil {
-			slots.release(err)
-			err = fmt.Errorf("%w: %w", ErrStopped, err)
-			rn.stop(err)
-			return endUnsent(err)
-		}
-	}
-	// Stopped or cancelled while waiting for admission or BeforeSend.
-	if err := ctx.Err(); err != nil {
-		slots.release(err)
 		return endUnsent(err)
-	}
-	if rn.stopping() {
-		slots.release(ErrStopped)
-		return endUnsent(ErrStopped)
 	}
 	res.Attempts++
 	err = c.attempt(ctx, cl.p, res)
@@ -203,6 +177,45 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 	c.log.DebugContext(ctx, "retrying", "index", res.Index, "function", cl.req.FunctionName,
 		"attempt", res.Attempts, "wait", wait, "error", err)
 	return wait, false
+}
+
+// ready waits until cl may make an attempt: the run is not stopping, the
+// rate cap and the adaptive limits admit it, and, before its first
+// attempt, the stream's BeforeSend has returned. It returns the slots the
+// attempt must release, or the error that ends cl unsent.
+func (c *Client) ready(ctx context.Context, rn *run, cl *call) (admitted, error) {
+	if err := ctx.Err(); err != nil {
+		return admitted{}, err
+	}
+	if rn.stopping() {
+		return admitted{}, ErrStopped
+	}
+	slots, err := c.admission.admit(rn.startingContext(ctx), cl.p)
+	if err != nil {
+		return admitted{}, cmp.Or(ctx.Err(), ErrStopped)
+	}
+	if cl.res.Attempts == 0 && rn != nil && rn.beforeSend != nil {
+		if err := rn.beforeSend(ctx, cl.res.Index); err != nil {
+			slots.release(err)
+			err = fmt.Errorf("%w: %w", ErrStopped, err)
+			rn.stop(err)
+			return admitted{}, err
+		}
+	}
+	// Stopped or cancelled while waiting for admission or BeforeSend.
+	if err := cmp.Or(ctx.Err(), stoppedErr(rn)); err != nil {
+		slots.release(err)
+		return admitted{}, err
+	}
+	return slots, nil
+}
+
+// stoppedErr returns ErrStopped when the run is stopping, else nil.
+func stoppedErr(rn *run) error {
+	if rn.stopping() {
+		return ErrStopped
+	}
+	return nil
 }
 
 // credentialsRefused reports a 403 that says the credentials themselves
