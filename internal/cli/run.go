@@ -41,7 +41,7 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 	}
 	status := env.report(out, summary)
 	switch {
-	case status == ExitBrokenPipe || status == ExitUsage:
+	case status == ExitBrokenPipe:
 		return status
 	case readErr() != nil && !interrupted:
 		fmt.Fprintf(env.stdio.Err, "lambdafan: input: %v (requests after that point were not read)\n", readErr())
