@@ -89,7 +89,7 @@ functions:
 	}
 	// The functions are valid for a Server.
 	srv := emulatortest.New(t, emulator.Config{Functions: ff.Functions, AccountConcurrency: ff.AccountConcurrency})
-	if got := len(srv.Functions()); got != 3 {
+	if got := len(srv.Emulator.Functions()); got != 3 {
 		t.Errorf("server serves %d functions", got)
 	}
 }
