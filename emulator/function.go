@@ -27,9 +27,17 @@ type function struct {
 	maxRetries   int
 }
 
+// Validate reports the first of f's settings that [New] would reject, in
+// New's words. New also requires a Command's program to exist, which
+// Validate does not look for.
+func (f Function) Validate() error {
+	_, err := newFunction(f)
+	return err
+}
+
 // newFunction validates def and applies its defaults.
 func newFunction(def Function) (*function, error) {
-	if err := checkName(def.Name); err != nil {
+	if err := fnname.CheckName(def.Name); err != nil {
 		return nil, err
 	}
 	if (def.Handler == nil) == (len(def.Command) == 0) {
@@ -92,17 +100,6 @@ func (f *function) resolveQualifier(q string) (string, bool) {
 // aliasNames lists the function's aliases, sorted.
 func (f *function) aliasNames() []string {
 	return slices.Sorted(maps.Keys(f.aliases))
-}
-
-func checkName(name string) error {
-	if name == "" {
-		return fmt.Errorf("function with an empty name")
-	}
-	fn, err := fnname.Parse(name)
-	if err != nil || fn.Function != name {
-		return fmt.Errorf("function name %q: use letters, digits, '-', '_' and '.', at most 64", name)
-	}
-	return nil
 }
 
 func isNumber(s string) bool {
