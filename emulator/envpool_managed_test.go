@@ -151,16 +151,3 @@ func TestCommand_ManagedLog(t *testing.T) {
 		t.Errorf("log lacks the invocation's output:\n%s", call.log)
 	}
 }
-
-func TestNew_MaxConcurrencyPerEnvironment(t *testing.T) {
-	echo := emulator.HandlerFunc(func(ctx context.Context, inv *emulator.Invocation) ([]byte, error) { return inv.Payload, nil })
-	for _, fn := range []emulator.Function{
-		{Name: "a", Command: []string{"true"}, MaxConcurrencyPerEnvironment: -1},
-		{Name: "a", Command: []string{"true"}, MaxConcurrencyPerEnvironment: emulator.MaxConcurrencyPerEnvironment + 1},
-		{Name: "a", Handler: echo, MaxConcurrencyPerEnvironment: 2},
-	} {
-		if _, err := emulator.New(emulator.Config{Functions: []emulator.Function{fn}}); err == nil {
-			t.Errorf("New accepted MaxConcurrencyPerEnvironment %d (handler %v)", fn.MaxConcurrencyPerEnvironment, fn.Handler != nil)
-		}
-	}
-}

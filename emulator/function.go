@@ -62,11 +62,16 @@ func newFunction(def Function) (*function, error) {
 		}
 		f.maxRetries = *def.MaxEventRetries
 	}
+	// Settings of execution environments mean nothing to a Go handler;
+	// one set there is a mistake, not something to ignore.
 	switch c := def.MaxConcurrencyPerEnvironment; {
 	case c < 0 || c > MaxConcurrencyPerEnvironment:
 		return nil, fmt.Errorf("function %s: max concurrency per environment %d is outside 1..%d", def.Name, c, MaxConcurrencyPerEnvironment)
-	case c > 1 && len(def.Command) == 0:
+	case c != 0 && def.Handler != nil:
 		return nil, fmt.Errorf("function %s: max concurrency per environment applies to command functions only", def.Name)
+	}
+	if len(def.Environment) > 0 && def.Handler != nil {
+		return nil, fmt.Errorf("function %s: environment applies to command functions only", def.Name)
 	}
 	for alias, version := range def.Aliases {
 		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {

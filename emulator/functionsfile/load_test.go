@@ -111,6 +111,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"unknown function key", "functions:\n  - name: a\n    handler: echo\n    timout: 3\n", `functions.yaml:4: functions[0]: unknown key "timout"`},
 		{"max concurrency out of range", "functions:\n  - name: a\n    command: [./bootstrap]\n    max_concurrency_per_environment: 1601\n", `functions.yaml:4: functions[0].max_concurrency_per_environment: `},
 		{"max concurrency of a built-in", "functions:\n  - name: a\n    handler: echo\n    max_concurrency_per_environment: 4\n", `functions.yaml:2: functions[0]: function a: max concurrency per environment applies to command functions only`},
+		{"environment of a built-in", "functions:\n  - name: a\n    handler: echo\n    environment: {A: 1}\n", `functions.yaml:2: functions[0]: function a: environment applies to command functions only`},
 		{"repeated key", "functions:\n  - name: a\n    handler: echo\n    name: b\n", `functions.yaml:4: functions[0]: key "name" repeats the one at line 2`},
 		{"missing name", "functions:\n  - handler: echo\n", "functions.yaml:2: functions[0]: missing key name"},
 		{"bad name", "functions:\n  - name: not valid\n    handler: echo\n", "functions.yaml:2: functions[0].name: function name"},
