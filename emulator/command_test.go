@@ -26,7 +26,7 @@ import (
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
 )
 
-// rtResult is what testdata/runtimehandler returns.
+// rtResult is what the runtime handler (RuntimeHandlerBinary) returns.
 type rtResult struct {
 	PID           int               `json:"pid"`
 	Start         int64             `json:"start"`
