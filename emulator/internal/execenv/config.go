@@ -13,7 +13,7 @@ type Config struct {
 	Function string
 
 	// Command is the program and its arguments, speaking the Lambda
-	// Runtime API (a "bootstrap"). It must not be empty.
+	// Runtime API (a "bootstrap"); NewPool refuses an empty one.
 	Command []string
 
 	// MemorySize is AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB.

@@ -66,6 +66,9 @@ type Pool struct {
 // describes. The command's program must exist now: a path (absolute, or
 // relative to the working directory) or a name found on PATH.
 func NewPool(cfg Config) (*Pool, error) {
+	if len(cfg.Command) == 0 {
+		return nil, errors.New("execution environments need a command")
+	}
 	program, err := resolveProgram(cfg.Command[0])
 	if err != nil {
 		return nil, err
@@ -219,7 +222,7 @@ func (p *Pool) discardLocked(e *environment) {
 
 // Close shuts every environment down the way Lambda does: extensions get
 // their SHUTDOWN event and processes SIGTERM; processes still running
-// after shutdownGrace are killed. It returns once every process has been
+// after a grace period (shutdownGrace, 500 ms) are killed. It returns once every process has been
 // reaped and every goroutine of the pool has ended.
 func (p *Pool) Close() error {
 	p.mu.Lock()

@@ -149,6 +149,9 @@ func TestPool_MaxConcurrency(t *testing.T) {
 }
 
 func TestNewPool_Errors(t *testing.T) {
+	if _, err := execenv.NewPool(execenv.Config{Function: "f"}); err == nil {
+		t.Error("NewPool accepted an empty command")
+	}
 	for _, command := range []string{"./testdata/nothere", "testdata", "lambdafan-no-such-program"} {
 		if _, err := execenv.NewPool(execenv.Config{Function: "f", Command: []string{command}}); err == nil || !strings.Contains(err.Error(), command) {
 			t.Errorf("NewPool(%s): %v, want an error naming it", command, err)
