@@ -27,7 +27,10 @@ import (
 const Region = "us-east-1"
 
 // Server is a running emulator on a loopback port. New's cleanup stops
-// it; do not close or shut down Emulator yourself.
+// it: the emulator, then the HTTP server. A test may stop the emulator
+// sooner through Emulator (Shutdown, to let queued events finish); the
+// HTTP server then keeps answering, with the stopped emulator, until the
+// cleanup.
 type Server struct {
 	// Emulator is the emulator being served, for its Stats, Executions
 	// and Functions. It is a named field rather than embedded, like
