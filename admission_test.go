@@ -246,8 +246,8 @@ func TestCredentials_UnobtainableStopsTheRun(t *testing.T) {
 	if n == 0 || n > 4*1+1 {
 		t.Errorf("%d results: the run should stop after the first credentials failure", n)
 	}
-	if srv.Stats().Requests != 0 {
-		t.Errorf("%d requests reached the endpoint without credentials", srv.Stats().Requests)
+	if srv.Emulator.Stats().Requests != 0 {
+		t.Errorf("%d requests reached the endpoint without credentials", srv.Emulator.Stats().Requests)
 	}
 }
 
@@ -295,7 +295,7 @@ func TestCredentials_RefusedSignaturesStopTheRun(t *testing.T) {
 				t.Errorf("%d results, %d refused, %d pulled: want the run stopped after the first refusal, one result per pulled request",
 					results, refused, pulled.Load())
 			}
-			if n := srv.Stats().Requests; n > 2*(4*2+1) {
+			if n := srv.Emulator.Stats().Requests; n > 2*(4*2+1) {
 				t.Errorf("%d requests reached Lambda", n)
 			}
 		})

@@ -74,7 +74,7 @@ func TestCredentials_ProviderMessageWithheld(t *testing.T) {
 			t.Errorf("%q appears in results or logs:\n%s", secret, everything.String())
 		}
 	}
-	if n := srv.Stats().Requests; n != 0 {
+	if n := srv.Emulator.Stats().Requests; n != 0 {
 		t.Errorf("%d requests reached Lambda without credentials", n)
 	}
 }

@@ -136,7 +136,7 @@ func TestFaultInjectionSuite(t *testing.T) {
 	// The executions that did not end in a success are those whose answer
 	// was lost: reset after running, or too slow — on purpose (the slow
 	// faults) or because the machine was (any attempt that timed out).
-	st := srv.Stats()
+	st := srv.Emulator.Stats()
 	lost := int64(executed - ok)
 	resetAfter, slow := st.Faults[emulator.FaultResetAfter], st.Faults[emulator.FaultSlow]
 	if lost < resetAfter+slow || lost > resetAfter+int64(timeouts) {

@@ -56,7 +56,7 @@ func TestRetry_ThrottledThenOK(t *testing.T) {
 	if r.Err != nil || r.Attempts != 3 || string(r.Payload) != `"x"` {
 		t.Fatalf("result %+v", r)
 	}
-	if got := srv.Executions()[`"x"`]; got != 1 {
+	if got := srv.Emulator.Executions()[`"x"`]; got != 1 {
 		t.Errorf("executed %d times", got)
 	}
 }
@@ -112,7 +112,7 @@ func TestRetry_UnsafeFailuresAreNotRetried(t *testing.T) {
 			if r.Attempts != tt.attempts || (r.Err == nil) != tt.ok {
 				t.Fatalf("attempts %d err %v; want %d attempts, ok %v", r.Attempts, r.Err, tt.attempts, tt.ok)
 			}
-			if got := srv.Executions()[`"p"`]; tt.typ == lambdafan.RequestResponse && got > 1 {
+			if got := srv.Emulator.Executions()[`"p"`]; tt.typ == lambdafan.RequestResponse && got > 1 {
 				t.Errorf("executed %d times", got)
 			}
 		})
@@ -129,7 +129,7 @@ func TestRetry_UnsafeOptIn(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 	// This is the documented price of --retry-unsafe.
-	if got := srv.Executions()[`"p"`]; got != 2 {
+	if got := srv.Emulator.Executions()[`"p"`]; got != 2 {
 		t.Errorf("executed %d times, want 2 (the dropped answer's execution, then the retry)", got)
 	}
 }

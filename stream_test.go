@@ -147,8 +147,8 @@ func TestStreamWith_StopEndsWaitingRetriesAtOnce(t *testing.T) {
 		}
 	}
 	watcher.Wait()
-	if n != total || srv.Stats().Requests != total {
-		t.Errorf("%d results, %d requests sent; want %d of each", n, srv.Stats().Requests, total)
+	if n != total || srv.Emulator.Stats().Requests != total {
+		t.Errorf("%d results, %d requests sent; want %d of each", n, srv.Emulator.Stats().Requests, total)
 	}
 }
 
@@ -176,8 +176,8 @@ func TestStream_CancelWhileWaitingForRetry(t *testing.T) {
 			t.Errorf("result %+v (outcome %v), want its one throttled attempt, or not sent", r, o)
 		}
 	}
-	if n != len(reqs) || srv.Stats().Requests > int64(len(reqs)) {
-		t.Errorf("%d results, %d requests sent", n, srv.Stats().Requests)
+	if n != len(reqs) || srv.Emulator.Stats().Requests > int64(len(reqs)) {
+		t.Errorf("%d results, %d requests sent", n, srv.Emulator.Stats().Requests)
 	}
 }
 
@@ -245,8 +245,8 @@ func TestStreamWith_BeforeSend(t *testing.T) {
 			t.Errorf("BeforeSend called %d times for request %d", calls[i], i)
 		}
 	}
-	if retried == 0 || srv.Stats().Requests <= total {
-		t.Errorf("%d requests retried, %d sent: the test needs retries", retried, srv.Stats().Requests)
+	if retried == 0 || srv.Emulator.Stats().Requests <= total {
+		t.Errorf("%d requests retried, %d sent: the test needs retries", retried, srv.Emulator.Stats().Requests)
 	}
 
 	// An error stops the run: that request and the later ones are not
@@ -275,7 +275,7 @@ func TestStreamWith_BeforeSend(t *testing.T) {
 	if len(got) > 2+4*1+1 {
 		t.Errorf("%d results: want the run stopped soon after the failure", len(got))
 	}
-	if n := srv2.Stats().Requests; n != 2 {
+	if n := srv2.Emulator.Stats().Requests; n != 2 {
 		t.Errorf("%d requests sent, want the 2 before the failure", n)
 	}
 }

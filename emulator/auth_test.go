@@ -103,7 +103,7 @@ func TestServer_Signature(t *testing.T) {
 			}
 		})
 	}
-	if st := srv.Stats(); st.Executions != 5 {
+	if st := srv.Emulator.Stats(); st.Executions != 5 {
 		t.Errorf("%d executions, want 5: one per accepted request", st.Executions)
 	}
 }

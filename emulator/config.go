@@ -127,7 +127,8 @@ type Function struct {
 	// unreserved concurrency.
 	ReservedConcurrency *int
 
-	// Environment holds variables set for Command processes.
+	// Environment holds variables set for Command processes. Setting
+	// any on a Handler function is an error.
 	Environment map[string]string
 
 	// Aliases maps alias names to versions. Only "$LATEST" exists as a
@@ -145,5 +146,6 @@ type Function struct {
 	// AWS_LAMBDA_MAX_CONCURRENCY and may poll /next that many times at
 	// once; a timed-out invocation fails but its environment is not
 	// killed. 0 or 1 means one invocation at a time, as in Lambda.
+	// Setting it on a Handler function is an error.
 	MaxConcurrencyPerEnvironment int
 }

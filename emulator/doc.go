@@ -13,7 +13,11 @@
 // resets, latency) for testing clients.
 //
 // Functions run either as Go code registered directly ([HandlerFunc]) or
-// as real executables speaking the Lambda Runtime API.
+// as real executables speaking the Lambda Runtime API. Package
+// [github.com/lambdafan/lambdafan/emulator/functionsfile] reads function
+// definitions from the YAML file `lambdafan serve --functions` takes, and
+// package [github.com/lambdafan/lambdafan/emulator/emulatortest] serves an
+// emulator for a test.
 //
 // The package never imports the lambdafan client.
 package emulator

@@ -77,10 +77,10 @@ func TestServer_EventRetries(t *testing.T) {
 				Functions:        []emulator.Function{{Name: "f", Handler: h, MaxEventRetries: tc.maxRetries}},
 			})
 			sendEvents(t, newClient(srv), "f", 1)
-			if err := srv.Shutdown(t.Context()); err != nil { // drains the queue and the retries
+			if err := srv.Emulator.Shutdown(t.Context()); err != nil { // drains the queue and the retries
 				t.Fatal(err)
 			}
-			st := srv.Stats()
+			st := srv.Emulator.Stats()
 			if countsOf(st) != tc.want || st.EventsQueued != 1 || st.EventsDropped != 0 {
 				t.Errorf("stats %+v, want %+v with 1 queued, none dropped", st, tc.want)
 			}
@@ -100,12 +100,12 @@ func TestServer_Shutdown(t *testing.T) {
 		sendEvents(t, newClient(srv), "one", 3)
 		<-b.started // one runs, two wait for concurrency
 		done := make(chan error, 1)
-		go func() { done <- srv.Shutdown(t.Context()) }()
+		go func() { done <- srv.Emulator.Shutdown(t.Context()) }()
 		close(b.release)
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		if st := srv.Stats(); st.EventsSucceeded != 3 || st.EventsDropped != 0 || st.Executions != 3 {
+		if st := srv.Emulator.Stats(); st.EventsSucceeded != 3 || st.EventsDropped != 0 || st.Executions != 3 {
 			t.Errorf("after Shutdown: %+v; want all 3 events run", st)
 		}
 	})
@@ -119,12 +119,12 @@ func TestServer_Shutdown(t *testing.T) {
 		<-b.started
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		if err := srv.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		if err := srv.Emulator.Shutdown(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Shutdown returned %v, want context.Canceled", err)
 		}
 		// The running event was cancelled and the other two dropped: none
 		// of the three completed.
-		if st := srv.Stats(); st.EventsDropped != 3 || st.EventsSucceeded != 0 || st.Executions != 1 {
+		if st := srv.Emulator.Stats(); st.EventsDropped != 3 || st.EventsSucceeded != 0 || st.Executions != 1 {
 			t.Errorf("stats %+v; want 3 dropped, 1 execution", st)
 		}
 	})
@@ -138,13 +138,13 @@ func TestServer_Close(t *testing.T) {
 		}})
 		sendEvents(t, newClient(srv), "one", 5)
 		<-b.started
-		if err := srv.Close(); err != nil {
+		if err := srv.Emulator.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if st := srv.Stats(); st.EventsQueued != 5 || st.EventsDropped != 5 || st.Executions != 1 {
+		if st := srv.Emulator.Stats(); st.EventsQueued != 5 || st.EventsDropped != 5 || st.Executions != 1 {
 			t.Errorf("stats %+v; want 5 queued and dropped, 1 execution (cancelled)", st)
 		}
-		if err := srv.Close(); err != nil {
+		if err := srv.Emulator.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
 	})
@@ -154,14 +154,14 @@ func TestServer_Close(t *testing.T) {
 		srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{{Name: "f", Handler: b}}})
 		result := burst(t, newClient(srv), "f", 1)
 		<-b.started
-		if err := srv.Close(); err != nil {
+		if err := srv.Emulator.Close(); err != nil {
 			t.Fatal(err)
 		}
 		var se *types.ServiceException
 		if err := (<-result).err; !errors.As(err, &se) {
 			t.Fatalf("got %v, want ServiceException", err)
 		}
-		if st := srv.Stats(); st.FunctionErrors != 0 || st.Errors != 1 || st.Executions != 1 {
+		if st := srv.Emulator.Stats(); st.FunctionErrors != 0 || st.Errors != 1 || st.Executions != 1 {
 			t.Errorf("stats %+v; want the cancelled call counted as an error answer, not a function error", st)
 		}
 	})
@@ -173,12 +173,12 @@ func TestServer_Close(t *testing.T) {
 			Functions:        []emulator.Function{{Name: "f", Handler: h}},
 		})
 		sendEvents(t, newClient(srv), "f", 1)
-		if err := srv.Close(); err != nil {
+		if err := srv.Emulator.Close(); err != nil {
 			t.Fatal(err)
 		}
 		// Whether Close came before or after the first execution, the
 		// event ends dropped: never failed for good, never succeeded.
-		if st := srv.Stats(); st.EventsDropped != 1 || st.EventsFailed != 0 || st.EventsSucceeded != 0 || st.Executions > 1 {
+		if st := srv.Emulator.Stats(); st.EventsDropped != 1 || st.EventsFailed != 0 || st.EventsSucceeded != 0 || st.Executions > 1 {
 			t.Errorf("stats %+v; want the event dropped after at most one execution", st)
 		}
 	})
@@ -187,10 +187,10 @@ func TestServer_Close(t *testing.T) {
 		h := &failFirst{}
 		srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{{Name: "off", Handler: h, ReservedConcurrency: ptr(0)}}})
 		sendEvents(t, newClient(srv), "off", 2)
-		if err := srv.Shutdown(t.Context()); err != nil {
+		if err := srv.Emulator.Shutdown(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if st := srv.Stats(); st.EventsDropped != 2 || st.Executions != 0 {
+		if st := srv.Emulator.Stats(); st.EventsDropped != 2 || st.Executions != 0 {
 			t.Errorf("stats %+v; want both events dropped unrun", st)
 		}
 	})

@@ -82,7 +82,7 @@ func TestServer_Throttling(t *testing.T) {
 				t.Errorf("a running call failed: %v", o.err)
 			}
 		}
-		if st := srv.Stats(); st.Executions != reserved || st.Throttles != calls-reserved || st.Requests != calls {
+		if st := srv.Emulator.Stats(); st.Executions != reserved || st.Throttles != calls-reserved || st.Requests != calls {
 			t.Errorf("stats: %d executions, %d throttles, %d requests; want %d, %d, %d",
 				st.Executions, st.Throttles, st.Requests, reserved, calls-reserved, calls)
 		}
@@ -134,7 +134,7 @@ func TestServer_Throttling(t *testing.T) {
 				t.Errorf("reason %q", r)
 			}
 		}
-		if st := srv.Stats(); st.Throttles != 5 || st.Executions != 0 {
+		if st := srv.Emulator.Stats(); st.Throttles != 5 || st.Executions != 0 {
 			t.Errorf("%d throttles, %d executions; want 5, 0", st.Throttles, st.Executions)
 		}
 	})
@@ -166,10 +166,10 @@ func TestServer_Throttling(t *testing.T) {
 				t.Errorf("event %d ran with %s", i, p)
 			}
 		}
-		if err := srv.Shutdown(t.Context()); err != nil {
+		if err := srv.Emulator.Shutdown(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if st := srv.Stats(); st.Throttles != 0 || st.EventsQueued != 3 || st.EventsSucceeded != 3 || st.Executions != 4 {
+		if st := srv.Emulator.Stats(); st.Throttles != 0 || st.EventsQueued != 3 || st.EventsSucceeded != 3 || st.Executions != 4 {
 			t.Errorf("stats %+v; want no throttles, 3 events queued and succeeded, 4 executions", st)
 		}
 	})

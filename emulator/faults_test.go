@@ -72,10 +72,10 @@ func TestFaults_Wire(t *testing.T) {
 			if err != nil {
 				t.Fatalf("second call: %v", err)
 			}
-			if ex := srv.Executions(); ex[`"raw"`] != 0 || ex[`"sdk"`] != 1 {
+			if ex := srv.Emulator.Executions(); ex[`"raw"`] != 0 || ex[`"sdk"`] != 1 {
 				t.Errorf("executions %v: the faulted call must not run", ex)
 			}
-			if st := srv.Stats(); st.Faults[tc.fault] != 1 || len(st.Faults) != 1 {
+			if st := srv.Emulator.Stats(); st.Faults[tc.fault] != 1 || len(st.Faults) != 1 {
 				t.Errorf("fault counts %v", st.Faults)
 			}
 		})
@@ -137,7 +137,7 @@ func TestFaults_Reset(t *testing.T) {
 				resp.Body.Close()
 				t.Fatalf("got %s, want the connection dropped", resp.Status)
 			}
-			if n := srv.Executions()[`"reset"`]; n != tc.executed {
+			if n := srv.Emulator.Executions()[`"reset"`]; n != tc.executed {
 				t.Errorf("function ran %d times, want %d", n, tc.executed)
 			}
 			// A client that retries the reset call runs it again: the
@@ -146,7 +146,7 @@ func TestFaults_Reset(t *testing.T) {
 			if resp.StatusCode != 200 || string(body) != `"reset"` {
 				t.Fatalf("retry: %d %s", resp.StatusCode, body)
 			}
-			if n := srv.Executions()[`"reset"`]; n != tc.executed+1 {
+			if n := srv.Emulator.Executions()[`"reset"`]; n != tc.executed+1 {
 				t.Errorf("after the retry the function ran %d times, want %d", n, tc.executed+1)
 			}
 		})
@@ -218,7 +218,7 @@ func TestFaults_Schedule(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("statuses %v, want %v", got, want)
 	}
-	st := srv.Stats()
+	st := srv.Emulator.Stats()
 	if st.Faults[emulator.FaultThrottle] != 4 || st.Faults[emulator.FaultServerError] != 2 || st.Executions != 4 || st.Requests != 10 {
 		t.Errorf("stats %+v", st)
 	}
@@ -243,7 +243,7 @@ func TestFaults_Rates(t *testing.T) {
 				t.Fatalf("status %d, want 429 or 500", resp.StatusCode)
 			}
 		}
-		if st := srv.Stats(); st.Faults[emulator.FaultThrottle]+st.Faults[emulator.FaultServerError] != 20 || st.Executions != 0 {
+		if st := srv.Emulator.Stats(); st.Faults[emulator.FaultThrottle]+st.Faults[emulator.FaultServerError] != 20 || st.Executions != 0 {
 			t.Errorf("stats %+v", st)
 		}
 	})

@@ -27,9 +27,17 @@ type function struct {
 	maxRetries   int
 }
 
+// Validate reports the first of f's settings that [New] would reject, in
+// New's words. New also requires a Command's program to exist, which
+// Validate does not look for.
+func (f Function) Validate() error {
+	_, err := newFunction(f)
+	return err
+}
+
 // newFunction validates def and applies its defaults.
 func newFunction(def Function) (*function, error) {
-	if err := checkName(def.Name); err != nil {
+	if err := fnname.CheckName(def.Name); err != nil {
 		return nil, err
 	}
 	if (def.Handler == nil) == (len(def.Command) == 0) {
@@ -54,11 +62,16 @@ func newFunction(def Function) (*function, error) {
 		}
 		f.maxRetries = *def.MaxEventRetries
 	}
+	// Settings of execution environments mean nothing to a Go handler;
+	// one set there is a mistake, not something to ignore.
 	switch c := def.MaxConcurrencyPerEnvironment; {
 	case c < 0 || c > MaxConcurrencyPerEnvironment:
 		return nil, fmt.Errorf("function %s: max concurrency per environment %d is outside 1..%d", def.Name, c, MaxConcurrencyPerEnvironment)
-	case c > 1 && len(def.Command) == 0:
+	case c != 0 && def.Handler != nil:
 		return nil, fmt.Errorf("function %s: max concurrency per environment applies to command functions only", def.Name)
+	}
+	if len(def.Environment) > 0 && def.Handler != nil {
+		return nil, fmt.Errorf("function %s: environment applies to command functions only", def.Name)
 	}
 	for alias, version := range def.Aliases {
 		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
@@ -92,17 +105,6 @@ func (f *function) resolveQualifier(q string) (string, bool) {
 // aliasNames lists the function's aliases, sorted.
 func (f *function) aliasNames() []string {
 	return slices.Sorted(maps.Keys(f.aliases))
-}
-
-func checkName(name string) error {
-	if name == "" {
-		return fmt.Errorf("function with an empty name")
-	}
-	fn, err := fnname.Parse(name)
-	if err != nil || fn.Function != name {
-		return fmt.Errorf("function name %q: use letters, digits, '-', '_' and '.', at most 64", name)
-	}
-	return nil
 }
 
 func isNumber(s string) bool {

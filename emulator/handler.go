@@ -2,11 +2,12 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"reflect"
 	"time"
+
+	"github.com/lambdafan/lambdafan/emulator/internal/wire"
 )
 
 // Invocation is one execution of a function, as a [Handler] sees it.
@@ -83,11 +84,7 @@ func (f HandlerFunc) Invoke(ctx context.Context, inv *Invocation) Output {
 // ErrorDocument returns the JSON error document a runtime reports for a
 // failed invocation: {"errorMessage": message, "errorType": errorType}.
 func ErrorDocument(errorType, message string) []byte {
-	b, _ := json.Marshal(struct {
-		ErrorMessage string `json:"errorMessage"`
-		ErrorType    string `json:"errorType"`
-	}{message, errorType})
-	return b
+	return wire.ErrorDocument(errorType, message)
 }
 
 // FunctionError is an error a HandlerFunc can return to choose its

@@ -102,7 +102,7 @@ func TestInvoke_SDK(t *testing.T) {
 	})
 
 	t.Run("dry run", func(t *testing.T) {
-		before := srv.Stats().Executions
+		before := srv.Emulator.Stats().Executions
 		out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("echo"), InvocationType: types.InvocationTypeDryRun, Payload: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +110,7 @@ func TestInvoke_SDK(t *testing.T) {
 		if out.StatusCode != 204 || len(out.Payload) != 0 || aws.ToString(out.ExecutedVersion) != "$LATEST" {
 			t.Errorf("got status %d, payload %q, version %q; want 204, nothing, $LATEST", out.StatusCode, out.Payload, aws.ToString(out.ExecutedVersion))
 		}
-		if n := srv.Stats().Executions; n != before {
+		if n := srv.Emulator.Stats().Executions; n != before {
 			t.Errorf("dry run executed the function (%d executions, was %d)", n, before)
 		}
 	})

@@ -26,10 +26,18 @@ import (
 // region.
 const Region = "us-east-1"
 
-// Server is a running emulator on a loopback port.
+// Server is a running emulator on a loopback port. New's cleanup stops
+// it: the emulator, then the HTTP server. A test may stop the emulator
+// sooner through Emulator (Shutdown, to let queued events finish); the
+// HTTP server then keeps answering, with the stopped emulator, until the
+// cleanup.
 type Server struct {
-	// Server is the underlying emulator, for its Stats and Executions.
-	*emulator.Server
+	// Emulator is the emulator being served, for its Stats, Executions
+	// and Functions. It is a named field rather than embedded, like
+	// httptest.Server's Config: embedding would offer its Close and
+	// Shutdown, which stop the emulator but leave the HTTP server
+	// running.
+	Emulator *emulator.Server
 	// URL is the endpoint URL, e.g. "http://127.0.0.1:34567".
 	URL string
 	// AccessKeyID and SecretAccessKey are the credentials requests must be
@@ -56,7 +64,7 @@ func New(t testing.TB, cfg emulator.Config) *Server {
 		hs.Close()
 	})
 	ak, sk := emu.Credentials()
-	return &Server{Server: emu, URL: hs.URL, AccessKeyID: ak, SecretAccessKey: sk}
+	return &Server{Emulator: emu, URL: hs.URL, AccessKeyID: ak, SecretAccessKey: sk}
 }
 
 // Credentials returns a provider of the server's static credentials.

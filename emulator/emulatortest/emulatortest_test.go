@@ -24,7 +24,7 @@ func TestNew(t *testing.T) {
 	if err != nil || string(out.Payload) != `"hello"` {
 		t.Fatalf("got %s, %v", out.Payload, err)
 	}
-	if st := srv.Stats(); st.Executions != 1 {
+	if st := srv.Emulator.Stats(); st.Executions != 1 {
 		t.Errorf("%d executions", st.Executions)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/lambdafan/lambdafan/emulator"
+	"github.com/lambdafan/lambdafan/emulator/functionsfile"
 )
 
 // emulatorFunctions returns the functions an emulator serves: those defined
@@ -12,7 +13,7 @@ func emulatorFunctions(path string) (fns []emulator.Function, accountConcurrency
 	if path == "" {
 		return emulator.BuiltinFunctions(), 0, func() error { return nil }, nil
 	}
-	file, err := emulator.LoadFunctionsFile(path)
+	file, err := functionsfile.Load(path)
 	if err != nil {
 		return nil, 0, nil, usagef("--functions: %v", err)
 	}

@@ -98,6 +98,18 @@ func Parse(s string) (Name, error) {
 	return fn, nil
 }
 
+// CheckName validates the name a function is defined with: its own name,
+// not an ARN or a qualified name.
+func CheckName(name string) error {
+	if name == "" {
+		return fmt.Errorf("function with an empty name")
+	}
+	if checkBareName(name) != nil {
+		return fmt.Errorf("function name %q: use letters, digits, '-', '_' and '.', at most %d", name, maxBareNameLen)
+	}
+	return nil
+}
+
 // checkBareName validates a function's own name: letters, digits, '-', '_'
 // and '.', at most 64 characters.
 func checkBareName(name string) error {

@@ -52,6 +52,20 @@ func TestParse_Invalid(t *testing.T) {
 	}
 }
 
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"f", "my-function_v2.1", strings.Repeat("x", 64)} {
+		if err := CheckName(ok); err != nil {
+			t.Errorf("CheckName(%q) = %v", ok, err)
+		}
+	}
+	// Forms the Invoke API accepts but a definition does not.
+	for _, bad := range []string{"", "has space", strings.Repeat("x", 65), "f:live", "123456789012:function:f", "arn:aws:lambda:us-east-1:123456789012:function:f"} {
+		if err := CheckName(bad); err == nil {
+			t.Errorf("CheckName(%q) accepted", bad)
+		}
+	}
+}
+
 func TestCheckRegion(t *testing.T) {
 	for _, ok := range []string{"us-east-1", "cn-north-1", "us-gov-west-1", "ap-southeast-5", "eusc-de-east-1", "us-iso-east-1"} {
 		if err := CheckRegion(ok); err != nil {

@@ -68,11 +68,11 @@ func benchConcurrency50(b *testing.B, fn emulator.Function) {
 	// invocations overlap, so each round adds environments until there
 	// are enough for 50 at once.
 	envs := int64((concurrency + max(fn.MaxConcurrencyPerEnvironment, 1) - 1) / max(fn.MaxConcurrencyPerEnvironment, 1))
-	for round := 0; srv.Stats().ColdStarts < envs && round < 5; round++ {
+	for round := 0; srv.Emulator.Stats().ColdStarts < envs && round < 5; round++ {
 		client.run(b, concurrency, `{"action":"sleep","ms":200}`)
 	}
-	cold := srv.Stats().ColdStarts
-	pids := emulator.EnvironmentPIDs(srv.Server, fn.Name)
+	cold := srv.Emulator.Stats().ColdStarts
+	pids := emulator.EnvironmentPIDs(srv.Emulator, fn.Name)
 
 	machine0, self0, handlers0 := machineBusy(), selfUsage(), processesUsage(pids)
 	b.ReportAllocs()
@@ -100,7 +100,7 @@ func benchConcurrency50(b *testing.B, fn emulator.Function) {
 	if r.Errors > 0 {
 		b.Errorf("%d of %d invocations failed, the first with: %s", r.Errors, b.N, r.FirstError)
 	}
-	if extra := srv.Stats().ColdStarts - cold; extra > 0 {
+	if extra := srv.Emulator.Stats().ColdStarts - cold; extra > 0 {
 		b.Logf("%d cold starts while measuring", extra)
 	}
 }

@@ -1,4 +1,4 @@
-package emulator
+package execenv
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdafan/lambdafan/emulator/internal/wire"
 )
 
 // Runtime API paths, relative to AWS_LAMBDA_RUNTIME_API.
@@ -211,7 +213,7 @@ func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, 
 	res := runtimeResult{payload: payload, isError: isError}
 	switch {
 	case tooLarge:
-		res = runtimeResult{isError: true, payload: ErrorDocument("Function.ResponseSizeTooLarge",
+		res = runtimeResult{isError: true, payload: wire.ErrorDocument("Function.ResponseSizeTooLarge",
 			"Response payload size exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")}
 	case isError:
 		res.payload = errorBody(payload, r.errorType)
@@ -270,7 +272,7 @@ func (e *environment) registerExtension(rc *runtimeConn, r *runtimeRequest) {
 		FunctionVersion string `json:"functionVersion"`
 		Handler         string `json:"handler"`
 	}{e.pool.name, latest, e.pool.handlerName})
-	_ = rc.respond(http.StatusOK, body, hdrContentType, "application/json", hdrExtensionID, newRequestID())
+	_ = rc.respond(http.StatusOK, body, hdrContentType, "application/json", hdrExtensionID, wire.NewRequestID())
 }
 
 // nextExtensionEvent serves GET /extension/event/next: it blocks until the
@@ -291,7 +293,7 @@ func (e *environment) nextExtensionEvent(rc *runtimeConn) {
 
 // readBody reads a posted result, at most maxResponseBytes; tooLarge
 // reports a longer body. The payload is the caller's to keep.
-func (p *envPool) readBody(r *runtimeRequest) (payload []byte, tooLarge bool, err error) {
+func (p *Pool) readBody(r *runtimeRequest) (payload []byte, tooLarge bool, err error) {
 	if n := r.contentLength; n >= 0 && n <= maxResponseBytes {
 		payload = make([]byte, n)
 		_, err = io.ReadFull(r.body, payload)
@@ -328,7 +330,7 @@ func errorBody(body []byte, errorType string) []byte {
 	if errorType == "" {
 		errorType = "Runtime.Unknown"
 	}
-	return ErrorDocument(errorType, string(body))
+	return wire.ErrorDocument(errorType, string(body))
 }
 
 // accepted answers 202 {"status":"OK"}.
@@ -338,7 +340,7 @@ func accepted(rc *runtimeConn) error {
 
 // runtimeError answers with the Runtime API's error document.
 func runtimeError(rc *runtimeConn, status int, errorType, message string) error {
-	return rc.respond(status, ErrorDocument(errorType, message), hdrContentType, "application/json")
+	return rc.respond(status, wire.ErrorDocument(errorType, message), hdrContentType, "application/json")
 }
 
 // appendTraceID appends an X-Ray trace header for a new, unsampled trace:

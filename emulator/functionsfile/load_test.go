@@ -1,7 +1,8 @@
-package emulator_test
+package functionsfile_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/lambdafan/lambdafan/emulator"
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
+	"github.com/lambdafan/lambdafan/emulator/functionsfile"
 )
 
 // writeFunctionsFile writes a functions file and an executable "bootstrap"
@@ -34,7 +37,7 @@ func writeFunctionsFile(t *testing.T, yaml string) string {
 	return path
 }
 
-func TestLoadFunctionsFile(t *testing.T) {
+func TestLoad(t *testing.T) {
 	path := writeFunctionsFile(t, `
 account_concurrency: 50
 functions:
@@ -56,7 +59,7 @@ functions:
     timeout: 1m30s
     max_concurrency_per_environment: 16
 `)
-	ff, err := emulator.LoadFunctionsFile(path)
+	ff, err := functionsfile.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +92,12 @@ functions:
 	}
 	// The functions are valid for a Server.
 	srv := emulatortest.New(t, emulator.Config{Functions: ff.Functions, AccountConcurrency: ff.AccountConcurrency})
-	if got := len(srv.Functions()); got != 3 {
+	if got := len(srv.Emulator.Functions()); got != 3 {
 		t.Errorf("server serves %d functions", got)
 	}
 }
 
-func TestLoadFunctionsFile_Errors(t *testing.T) {
+func TestLoad_Errors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -108,6 +111,7 @@ func TestLoadFunctionsFile_Errors(t *testing.T) {
 		{"unknown function key", "functions:\n  - name: a\n    handler: echo\n    timout: 3\n", `functions.yaml:4: functions[0]: unknown key "timout"`},
 		{"max concurrency out of range", "functions:\n  - name: a\n    command: [./bootstrap]\n    max_concurrency_per_environment: 1601\n", `functions.yaml:4: functions[0].max_concurrency_per_environment: `},
 		{"max concurrency of a built-in", "functions:\n  - name: a\n    handler: echo\n    max_concurrency_per_environment: 4\n", `functions.yaml:2: functions[0]: function a: max concurrency per environment applies to command functions only`},
+		{"environment of a built-in", "functions:\n  - name: a\n    handler: echo\n    environment: {A: 1}\n", `functions.yaml:2: functions[0]: function a: environment applies to command functions only`},
 		{"repeated key", "functions:\n  - name: a\n    handler: echo\n    name: b\n", `functions.yaml:4: functions[0]: key "name" repeats the one at line 2`},
 		{"missing name", "functions:\n  - handler: echo\n", "functions.yaml:2: functions[0]: missing key name"},
 		{"bad name", "functions:\n  - name: not valid\n    handler: echo\n", "functions.yaml:2: functions[0].name: function name"},
@@ -135,7 +139,7 @@ func TestLoadFunctionsFile_Errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFunctionsFile(t, tt.yaml)
-			ff, err := emulator.LoadFunctionsFile(path)
+			ff, err := functionsfile.Load(path)
 			if err == nil {
 				ff.Close()
 				t.Fatalf("loaded %+v, want error %q", ff, tt.want)
@@ -146,15 +150,15 @@ func TestLoadFunctionsFile_Errors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := emulator.LoadFunctionsFile(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+	if _, err := functionsfile.Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Error("a missing file loaded")
 	}
 }
 
-// TestExamplesFunctionsFile loads examples/functions.yaml, which builds
+// TestLoad_Examples loads examples/functions.yaml, which builds
 // examples/handlers/hello, and invokes hello through the emulator.
-func TestExamplesFunctionsFile(t *testing.T) {
-	ff, err := emulator.LoadFunctionsFile("../examples/functions.yaml")
+func TestLoad_Examples(t *testing.T) {
+	ff, err := functionsfile.Load("../../examples/functions.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,25 +186,48 @@ func TestExamplesFunctionsFile(t *testing.T) {
 	srv := emulatortest.New(t, emulator.Config{Functions: ff.Functions, AccountConcurrency: ff.AccountConcurrency})
 	c := lambda.NewFromConfig(srv.AWSConfig(), func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
 
-	call := rtInvoke(t, c, &lambda.InvokeInput{FunctionName: aws.String("hello:live"), Payload: []byte(`{"name":"Ada"}`)})
+	out, logged := invokeLogged(t, c, "hello:live", `{"name":"Ada"}`)
 	var resp struct{ Greeting string }
-	if err := json.Unmarshal(call.out.Payload, &resp); err != nil || resp.Greeting != "Hello, Ada!" {
-		t.Errorf("hello answered %s (%v), want a greeting for Ada", call.out.Payload, err)
+	if err := json.Unmarshal(out.Payload, &resp); err != nil || resp.Greeting != "Hello, Ada!" {
+		t.Errorf("hello answered %s (%v), want a greeting for Ada", out.Payload, err)
 	}
-	if aws.ToString(call.out.ExecutedVersion) != "$LATEST" {
-		t.Errorf("executed version %q", aws.ToString(call.out.ExecutedVersion))
+	if aws.ToString(out.ExecutedVersion) != "$LATEST" {
+		t.Errorf("executed version %q", aws.ToString(out.ExecutedVersion))
 	}
-	if !strings.Contains(between(t, call.log), `greeting "Ada"`) {
-		t.Errorf("log lacks hello's line:\n%s", call.log)
-	}
-
-	fail := rtInvoke(t, c, &lambda.InvokeInput{FunctionName: aws.String("hello"), Payload: []byte(`{"name":"error"}`)})
-	if typ, msg := fail.functionError(t); typ != "GreetingError" || msg != `refusing to greet "error"` {
-		t.Errorf("error = %s %q", typ, msg)
+	if !strings.Contains(logged, `greeting "Ada"`) {
+		t.Errorf("the invocation's log lacks hello's line:\n%s", logged)
 	}
 
-	out, err := c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"x":1}`)})
+	out, _ = invokeLogged(t, c, "hello", `{"name":"error"}`)
+	var doc struct{ ErrorType, ErrorMessage string }
+	if err := json.Unmarshal(out.Payload, &doc); err != nil || aws.ToString(out.FunctionError) != "Unhandled" ||
+		doc.ErrorType != "GreetingError" || doc.ErrorMessage != `refusing to greet "error"` {
+		t.Errorf("error = %q %s (%v), want Unhandled GreetingError", aws.ToString(out.FunctionError), out.Payload, err)
+	}
+
+	out, err = c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"x":1}`)})
 	if err != nil || string(out.Payload) != `{"x":1}` {
 		t.Errorf("echo: %v %s", err, out.Payload)
 	}
+}
+
+// invokeLogged invokes function with LogType Tail and returns the output
+// and what the function logged: the log between its START and END lines.
+func invokeLogged(t *testing.T, c *lambda.Client, function, payload string) (*lambda.InvokeOutput, string) {
+	t.Helper()
+	out, err := c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(function), Payload: []byte(payload), LogType: types.LogTypeTail})
+	if err != nil {
+		t.Fatalf("invoke %s: %v", function, err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+	if err != nil {
+		t.Fatalf("log result: %v", err)
+	}
+	log := string(raw)
+	start, end := strings.Index(log, "START RequestId:"), strings.Index(log, "END RequestId:")
+	if start < 0 || end < start {
+		t.Fatalf("log lacks START/END lines:\n%s", log)
+	}
+	body := log[start:end]
+	return out, body[strings.IndexByte(body, '\n')+1:]
 }

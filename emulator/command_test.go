@@ -26,7 +26,7 @@ import (
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
 )
 
-// rtResult is what testdata/runtimehandler returns.
+// rtResult is what the runtime handler (RuntimeHandlerBinary) returns.
 type rtResult struct {
 	PID           int               `json:"pid"`
 	Start         int64             `json:"start"`
@@ -195,7 +195,7 @@ func TestCommand_WarmReuse(t *testing.T) {
 			t.Errorf("warm invocation %d reports an Init Duration:\n%s", i, call.log)
 		}
 	}
-	if got := srv.Stats().ColdStarts; got != 1 {
+	if got := srv.Emulator.Stats().ColdStarts; got != 1 {
 		t.Errorf("ColdStarts = %d, want 1", got)
 	}
 }
@@ -275,7 +275,7 @@ func TestCommand_InitError(t *testing.T) {
 					t.Errorf("log lacks %q:\n%s", tt.log, call.log)
 				}
 			}
-			if got := srv.Stats().ColdStarts; got != 2 {
+			if got := srv.Emulator.Stats().ColdStarts; got != 2 {
 				t.Errorf("ColdStarts = %d, want 2", got)
 			}
 		})

@@ -1,4 +1,4 @@
-package emulator
+package execenv
 
 import (
 	"context"
@@ -14,12 +14,12 @@ import (
 )
 
 // environment is one execution environment: one process started from a
-// function's Command, with its own Runtime API endpoint on a loopback
+// function's command, with its own Runtime API endpoint on a loopback
 // port. It runs one invocation at a time, or up to slots at once (Lambda
 // Managed Instances); its pool hands out its free slots, and each
 // invoking goroutine owns the invocation it runs.
 type environment struct {
-	pool    *envPool
+	pool    *Pool
 	cmd     *exec.Cmd
 	ln      net.Listener // the Runtime API's
 	out     *outputCapture
@@ -79,7 +79,7 @@ type runtimeResult struct {
 
 // newEnvironment prepares an environment for p's function: its Runtime
 // API listener and its output pipe. spawn starts its process.
-func newEnvironment(p *envPool) (*environment, error) {
+func newEnvironment(p *Pool) (*environment, error) {
 	// No TCP keep-alive probes on loopback connections to a child
 	// process: they would only cost system calls on every accept, and
 	// runtimes that keep few idle connections (aws-lambda-go with

@@ -1,16 +1,21 @@
-package emulator
+package execenv
 
 import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
 )
 
 // peakMemory reads a process's peak resident set size (VmHWM) from
 // /proc/PID/status. The file stays open: reading it again from offset 0
-// regenerates it, which is cheaper than opening it per invocation.
+// regenerates it, which is cheaper than opening it per invocation. It is
+// safe for concurrent use: the invocations an environment runs at once
+// each read it as they finish.
 type peakMemory struct {
-	f   *os.File
+	f *os.File
+
+	mu  sync.Mutex
 	buf []byte
 }
 
@@ -25,11 +30,12 @@ func openPeakMemory(pid int) *peakMemory {
 }
 
 // megabytes returns the peak RSS in MB, rounded up, or 0 when unknown.
-// It is not safe for concurrent use.
 func (m *peakMemory) megabytes() int {
 	if m == nil {
 		return 0
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	n, err := m.f.ReadAt(m.buf, 0)
 	if n == 0 && err != nil {
 		return 0

@@ -48,8 +48,8 @@ func TestCommand_ManagedConcurrency(t *testing.T) {
 	for _, r := range results {
 		byPID[r.PID] = append(byPID[r.PID], r)
 	}
-	if len(byPID) != 2 || srv.Stats().ColdStarts != 2 {
-		t.Fatalf("%d invocations ran in %d processes with %d cold starts, want 2", n, len(byPID), srv.Stats().ColdStarts)
+	if len(byPID) != 2 || srv.Emulator.Stats().ColdStarts != 2 {
+		t.Fatalf("%d invocations ran in %d processes with %d cold starts, want 2", n, len(byPID), srv.Emulator.Stats().ColdStarts)
 	}
 	for pid, rs := range byPID {
 		most := mostAtOnce(rs)
@@ -117,8 +117,8 @@ func TestCommand_ManagedCrash(t *testing.T) {
 	if r := next.result(t); r.PID == pid {
 		t.Errorf("ran in the crashed pid %d", pid)
 	}
-	if srv.Stats().ColdStarts < 2 {
-		t.Errorf("ColdStarts = %d, want a new environment after the crash", srv.Stats().ColdStarts)
+	if srv.Emulator.Stats().ColdStarts < 2 {
+		t.Errorf("ColdStarts = %d, want a new environment after the crash", srv.Emulator.Stats().ColdStarts)
 	}
 }
 
@@ -149,18 +149,5 @@ func TestCommand_ManagedLog(t *testing.T) {
 	call.result(t)
 	if body := between(t, call.log); !strings.Contains(body, "hello from a slot\n") || !strings.Contains(body, "stderr: hello from a slot") {
 		t.Errorf("log lacks the invocation's output:\n%s", call.log)
-	}
-}
-
-func TestNew_MaxConcurrencyPerEnvironment(t *testing.T) {
-	echo := emulator.HandlerFunc(func(ctx context.Context, inv *emulator.Invocation) ([]byte, error) { return inv.Payload, nil })
-	for _, fn := range []emulator.Function{
-		{Name: "a", Command: []string{"true"}, MaxConcurrencyPerEnvironment: -1},
-		{Name: "a", Command: []string{"true"}, MaxConcurrencyPerEnvironment: emulator.MaxConcurrencyPerEnvironment + 1},
-		{Name: "a", Handler: echo, MaxConcurrencyPerEnvironment: 2},
-	} {
-		if _, err := emulator.New(emulator.Config{Functions: []emulator.Function{fn}}); err == nil {
-			t.Errorf("New accepted MaxConcurrencyPerEnvironment %d (handler %v)", fn.MaxConcurrencyPerEnvironment, fn.Handler != nil)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package emulator
+package execenv
 
 import (
 	"bufio"
@@ -6,11 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/lambdafan/lambdafan/emulator/internal/wire"
 )
 
 const (
@@ -28,17 +29,19 @@ const (
 // errPoolClosed fails invocations that arrive after Close.
 var errPoolClosed = errors.New("the function's execution environments are shut down")
 
-// envPool runs one function's invocations in execution environments
+// Pool runs one function's invocations in execution environments
 // (processes speaking the Lambda Runtime API). It starts an environment
-// whenever an invocation finds none with a free slot — the server already
-// bounds the invocations in flight by the function's concurrency — keeps
-// environments warm after each invocation and reuses those whose runtime
-// already waits for an invocation first, then the most recently used. An environment runs one invocation at a time, or up to slots
-// at once for functions with MaxConcurrencyPerEnvironment (Lambda Managed
-// Instances). Environments whose process crashed, timed out (one
-// invocation at a time only) or failed to initialise are discarded. It is
-// safe for concurrent use.
-type envPool struct {
+// whenever an invocation finds none with a free slot — it has no limit of
+// its own: its caller bounds the invocations in flight (the emulator, by
+// the function's concurrency) — keeps environments warm after each
+// invocation and reuses those whose runtime already waits for an
+// invocation first, then the most recently used. An environment runs one
+// invocation at a time, or up to Config.MaxConcurrency at once (Lambda
+// Managed Instances). Environments whose process crashed, timed out (one
+// invocation at a time only) or failed to initialise are discarded. No
+// process starts before the first invocation. It is safe for concurrent
+// use.
+type Pool struct {
 	name        string // function name
 	program     string // absolute path of the executable
 	args        []string
@@ -59,8 +62,29 @@ type envPool struct {
 	closed bool
 }
 
-func newEnvPool(name, program string, args, env []string, slots int, log *slog.Logger) *envPool {
-	return &envPool{
+// NewPool returns a pool of execution environments for the function cfg
+// describes. The command's program must exist now: a path (absolute, or
+// relative to the working directory) or a name found on PATH.
+func NewPool(cfg Config) (*Pool, error) {
+	if len(cfg.Command) == 0 {
+		return nil, errors.New("execution environments need a command")
+	}
+	program, err := resolveProgram(cfg.Command[0])
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return newPool(cfg.Function, program, slices.Clone(cfg.Command[1:]), runtimeEnv(cfg), cfg.MaxConcurrency, log), nil
+}
+
+// newPool returns a pool starting program with args in environment env
+// (to which each environment adds AWS_LAMBDA_RUNTIME_API); each
+// environment runs up to slots invocations at once.
+func newPool(name, program string, args, env []string, slots int, log *slog.Logger) *Pool {
+	return &Pool{
 		name:        name,
 		program:     program,
 		args:        args,
@@ -75,10 +99,13 @@ func newEnvPool(name, program string, args, env []string, slots int, log *slog.L
 }
 
 // Invoke runs inv in an environment with a free slot, or in a new one (a
-// cold start, reported in Output.InitDuration). When ctx is done first,
-// Invoke returns at once and the server reports the timeout; an
-// environment running one invocation at a time is killed then.
-func (p *envPool) Invoke(ctx context.Context, inv *Invocation) Output {
+// cold start, reported in Output.InitDuration). ctx should expire at
+// inv.Deadline. When ctx is done first, Invoke returns at once, with an
+// Output that is not the function's and that the caller replaces by its
+// timeout (or cancellation) error; an environment running one invocation
+// at a time is killed then, one running several lets the invocation run
+// on. After Close, invocations fail with a Runtime.Unavailable error.
+func (p *Pool) Invoke(ctx context.Context, inv *Invocation) Output {
 	for {
 		e, fresh, err := p.acquire()
 		if err != nil {
@@ -86,7 +113,7 @@ func (p *envPool) Invoke(ctx context.Context, inv *Invocation) Output {
 			if errors.Is(err, errPoolClosed) {
 				errorType = "Runtime.Unavailable"
 			}
-			return Output{Error: true, Payload: ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
+			return Output{Error: true, Payload: wire.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
 		}
 		out, retry := e.invoke(ctx, inv, fresh)
 		if !retry {
@@ -101,7 +128,7 @@ func (p *envPool) Invoke(ctx context.Context, inv *Invocation) Output {
 // invocation ends only when the runtime asks for the next one, and one
 // handed to a runtime still finishing the last (reading the answer to
 // its response, say) waits for it.
-func (p *envPool) acquire() (e *environment, fresh bool, err error) {
+func (p *Pool) acquire() (e *environment, fresh bool, err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -155,14 +182,14 @@ func (p *envPool) acquire() (e *environment, fresh bool, err error) {
 }
 
 // removeIdleLocked takes e off the idle stack, if it is there.
-func (p *envPool) removeIdleLocked(e *environment) {
+func (p *Pool) removeIdleLocked(e *environment) {
 	if e.free > 0 {
 		p.idle = slices.DeleteFunc(p.idle, func(x *environment) bool { return x == e })
 	}
 }
 
 // put gives back a slot of a healthy environment.
-func (p *envPool) put(e *environment) {
+func (p *Pool) put(e *environment) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.live[e]; !ok || p.closed {
@@ -175,13 +202,13 @@ func (p *envPool) put(e *environment) {
 
 // discard kills an environment that must not run again and frees it in
 // the background.
-func (p *envPool) discard(e *environment) {
+func (p *Pool) discard(e *environment) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.discardLocked(e)
 }
 
-func (p *envPool) discardLocked(e *environment) {
+func (p *Pool) discardLocked(e *environment) {
 	if _, ok := p.live[e]; !ok {
 		return // Close owns it
 	}
@@ -195,9 +222,9 @@ func (p *envPool) discardLocked(e *environment) {
 
 // Close shuts every environment down the way Lambda does: extensions get
 // their SHUTDOWN event and processes SIGTERM; processes still running
-// after shutdownGrace are killed. It returns once every process has been
+// after a grace period (shutdownGrace, 500 ms) are killed. It returns once every process has been
 // reaped and every goroutine of the pool has ended.
-func (p *envPool) Close() error {
+func (p *Pool) Close() error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -240,119 +267,14 @@ func (p *envPool) Close() error {
 	return errors.Join(errs...)
 }
 
-// invoke runs inv in e, in a slot the caller took from the pool; fresh
-// reports that e was started for it. retry reports that e had died
-// before the runtime took inv, so inv never ran and may go to another
-// environment.
-func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (out Output, retry bool) {
-	p := e.pool
-	call := &envCall{inv: inv, result: make(chan runtimeResult, 1)}
-	e.out.attach(inv.Log)
-	e.offer(call)
-
-	select {
-	case res := <-call.result:
-		out = e.output(inv, res, fresh)
-		if e.slots == 1 && nearDeadline(ctx) {
-			// The answer came at or near the deadline (a handler's own
-			// context expires then too): the server, which decides a
-			// little later, may well report a timeout, and a timed-out
-			// environment is never reused.
-			e.kill()
-			e.awaitDeath(reapWait)
-			p.discard(e)
-		} else {
-			p.put(e)
-		}
-		return out, false
-	case <-e.initFailed:
-		e.out.detach(inv.Log)
-		p.discard(e)
-		return e.initFailure(), false
-	case <-e.dead:
-	case <-ctx.Done():
-		out.InitDuration = e.initTime(fresh)
-		if e.slots > 1 {
-			// Lambda Managed Instances report the timeout but let the
-			// invocation run on: its slot is freed when the runtime
-			// answers (or at once if it never took the invocation).
-			e.out.detach(inv.Log)
-			if e.abandon(call) {
-				p.put(e)
-			}
-			return out, false
-		}
-		e.kill()
-		e.awaitDeath(reapWait)
-		e.out.detach(inv.Log)
-		p.discard(e)
-		return out, false
+// PIDs returns the process IDs of the live execution environments, for
+// benchmarks that account their CPU.
+func (p *Pool) PIDs() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pids := make([]int, 0, len(p.live))
+	for e := range p.live {
+		pids = append(pids, e.pid())
 	}
-
-	// The process exited. It may have answered first, or failed init.
-	select {
-	case res := <-call.result:
-		out = e.output(inv, res, fresh)
-		p.discard(e)
-		return out, false
-	case <-e.initFailed:
-		e.out.detach(inv.Log)
-		p.discard(e)
-		return e.initFailure(), false
-	default:
-	}
-	taken := !e.unqueue(call)
-	e.out.detach(inv.Log)
-	p.discard(e)
-	if !taken && !fresh {
-		return Output{}, true
-	}
-	out.Error = true
-	out.Payload = ErrorDocument("Runtime.ExitError", "RequestId: "+inv.RequestID+" Error: "+e.exitMessage())
-	out.InitDuration = e.initTime(fresh)
-	return out, false
-}
-
-// nearDeadline reports that ctx is done or about to be.
-func nearDeadline(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	d, ok := ctx.Deadline()
-	return ok && time.Until(d) < deadlineMargin
-}
-
-// output finishes an invocation the runtime answered.
-func (e *environment) output(inv *Invocation, res runtimeResult, fresh bool) Output {
-	e.out.detach(inv.Log)
-	out := Output{Payload: res.payload, Error: res.isError, InitDuration: e.initTime(fresh)}
-	// Reading /proc costs a few microseconds; only the REPORT line shows
-	// the figure, and the server writes that only when it keeps a log.
-	if inv.Log != io.Discard {
-		out.MaxMemoryUsedMB = e.mem.megabytes()
-	}
-	return out
-}
-
-// initTime is the environment's init duration to report for an
-// invocation: spawn to first /next for the invocation that started it,
-// else 0.
-func (e *environment) initTime(fresh bool) time.Duration {
-	if !fresh {
-		return 0
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.initDone {
-		return time.Since(e.spawned)
-	}
-	return e.initDuration
-}
-
-// initFailure is the output of an invocation whose environment posted
-// /init/error.
-func (e *environment) initFailure() Output {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return Output{Error: true, Payload: e.initError, InitDuration: time.Since(e.spawned)}
+	return pids
 }

@@ -1,4 +1,4 @@
-package emulator
+package functionsfile
 
 import (
 	"cmp"
@@ -12,19 +12,26 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lambdafan/lambdafan/emulator"
+	"github.com/lambdafan/lambdafan/internal/fnname"
 )
 
-// FunctionsFile is a functions file loaded by [LoadFunctionsFile]: the
-// functions to serve and the account settings. Close it once the Server
-// serving its functions is closed.
-type FunctionsFile struct {
-	// Path is the file's path, as given to LoadFunctionsFile.
+// latest is the only version the emulator has, the one aliases map to.
+const latest = "$LATEST"
+
+// File is a functions file loaded by [Load]: the functions to serve and
+// the account settings. Close it once the [emulator.Server] serving its
+// functions is closed.
+type File struct {
+	// Path is the file's path, as given to Load.
 	Path string
 	// AccountConcurrency is account_concurrency; 0 when the file sets
-	// none (Config then applies DefaultAccountConcurrency).
+	// none ([emulator.Config] then applies
+	// [emulator.DefaultAccountConcurrency]).
 	AccountConcurrency int
 	// Functions are the file's functions, in file order.
-	Functions []Function
+	Functions []emulator.Function
 
 	// cleanup removes what loading built; nil when nothing was built.
 	cleanup func() error
@@ -32,15 +39,15 @@ type FunctionsFile struct {
 
 // Close removes the executables built for the file's build: functions.
 // Call it after the Server running them is closed. It is safe to call on a
-// zero FunctionsFile and more than once.
-func (f FunctionsFile) Close() error {
+// zero File and more than once.
+func (f File) Close() error {
 	if f.cleanup == nil {
 		return nil
 	}
 	return f.cleanup()
 }
 
-// LoadFunctionsFile reads a YAML functions file: the functions
+// Load reads a YAML functions file: the functions
 // `lambdafan serve --functions` serves. Paths in it are relative to the
 // file's directory. Functions with build: are compiled while loading, so
 // this can take seconds; close the returned file to remove the programs.
@@ -51,7 +58,7 @@ func (f FunctionsFile) Close() error {
 //	functions:                      # required, at least one
 //	  - name: hello                 # required; Lambda's naming rules
 //	    # exactly one of handler, command and build:
-//	    handler: echo               # a built-in handler (see BuiltinNames)
+//	    handler: echo               # a built-in handler (see emulator.BuiltinNames)
 //	    command: [./bin/bootstrap, --flag]   # program and arguments, speaking the Runtime API
 //	    build: ./handlers/hello     # a Go main package, built with go build
 //	    timeout: 10                 # seconds (a number) or a Go duration ("1m30s"); default 3s, at most 15m
@@ -72,24 +79,24 @@ func (f FunctionsFile) Close() error {
 //
 // Unknown keys are errors, and every error names the file, the line and
 // the field, e.g. "functions.yaml:7: functions[1].timeout: …".
-func LoadFunctionsFile(path string) (FunctionsFile, error) {
+func Load(path string) (File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return FunctionsFile{}, fmt.Errorf("functions file: %w", err)
+		return File{}, fmt.Errorf("functions file: %w", err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return FunctionsFile{}, fmt.Errorf("functions file: %w", err)
+		return File{}, fmt.Errorf("functions file: %w", err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return FunctionsFile{}, fmt.Errorf("%s: %w", path, err)
+		return File{}, fmt.Errorf("%s: %w", path, err)
 	}
 	l := &fileLoader{path: path, dir: filepath.Dir(abs), builds: map[string]string{}}
 	ff, err := l.load(&doc)
 	if err != nil {
 		_ = l.removeBuilds()
-		return FunctionsFile{}, err
+		return File{}, err
 	}
 	ff.Path = path
 	if l.buildDir != "" {
@@ -98,7 +105,7 @@ func LoadFunctionsFile(path string) (FunctionsFile, error) {
 	return ff, nil
 }
 
-// fileLoader turns a functions file's YAML tree into a FunctionsFile.
+// fileLoader turns a functions file's YAML tree into a File.
 type fileLoader struct {
 	path     string
 	dir      string            // the file's directory, absolute
@@ -115,8 +122,8 @@ func (l *fileLoader) errorAt(n *yaml.Node, field, format string, args ...any) er
 	return fmt.Errorf("%s:%d: %s", l.path, n.Line, msg)
 }
 
-func (l *fileLoader) load(doc *yaml.Node) (FunctionsFile, error) {
-	var ff FunctionsFile
+func (l *fileLoader) load(doc *yaml.Node) (File, error) {
+	var ff File
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return ff, fmt.Errorf("%s:1: the file is empty; it needs a functions list", l.path)
 	}
@@ -159,15 +166,15 @@ func (l *fileLoader) load(doc *yaml.Node) (FunctionsFile, error) {
 		}
 		ff.Functions = append(ff.Functions, fn)
 	}
-	if account := cmp.Or(ff.AccountConcurrency, DefaultAccountConcurrency); reserved > account {
+	if account := cmp.Or(ff.AccountConcurrency, emulator.DefaultAccountConcurrency); reserved > account {
 		return ff, l.errorAt(functions, "functions", "functions reserve %d concurrent executions, more than the account's %d (account_concurrency)", reserved, account)
 	}
 	return ff, nil
 }
 
 // function reads one entry of the functions list.
-func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
-	var fn Function
+func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, error) {
+	var fn emulator.Function
 	var code []*yaml.Node // the handler, command and build keys present
 	var build *yaml.Node
 	var nameNode *yaml.Node
@@ -179,7 +186,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
 			nameNode = value
 			fn.Name, err = l.scalar(value, f)
 			if err == nil {
-				if cerr := checkName(fn.Name); cerr != nil {
+				if cerr := fnname.CheckName(fn.Name); cerr != nil {
 					err = l.errorAt(value, f, "%v", cerr)
 				}
 			}
@@ -187,9 +194,9 @@ func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
 			code = append(code, key)
 			var name string
 			if name, err = l.scalar(value, f); err == nil {
-				h, ok := Builtin(name)
+				h, ok := emulator.Builtin(name)
 				if !ok {
-					return l.errorAt(value, f, "unknown built-in handler %q (have %s)", name, strings.Join(BuiltinNames(), ", "))
+					return l.errorAt(value, f, "unknown built-in handler %q (have %s)", name, strings.Join(emulator.BuiltinNames(), ", "))
 				}
 				fn.Handler = h
 			}
@@ -212,7 +219,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
 			r, err = l.integer(value, f, 0, 2)
 			fn.MaxEventRetries = &r
 		case "max_concurrency_per_environment":
-			fn.MaxConcurrencyPerEnvironment, err = l.integer(value, f, 1, MaxConcurrencyPerEnvironment)
+			fn.MaxConcurrencyPerEnvironment, err = l.integer(value, f, 1, emulator.MaxConcurrencyPerEnvironment)
 		case "environment":
 			fn.Environment, err = l.stringMap(value, f, nil)
 		case "aliases":
@@ -245,7 +252,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (Function, error) {
 			return fn, err
 		}
 	}
-	if _, err := newFunction(fn); err != nil {
+	if err := fn.Validate(); err != nil {
 		return fn, l.errorAt(n, field, "%v", err)
 	}
 	return fn, nil
@@ -312,8 +319,8 @@ func (l *fileLoader) timeout(n *yaml.Node, field string) (time.Duration, error) 
 	default:
 		return 0, l.errorAt(n, field, "must be seconds or a duration like 30s")
 	}
-	if d <= 0 || d > MaxTimeout {
-		return 0, l.errorAt(n, field, "%v is outside (0, %v]", d, MaxTimeout)
+	if d <= 0 || d > emulator.MaxTimeout {
+		return 0, l.errorAt(n, field, "%v is outside (0, %v]", d, emulator.MaxTimeout)
 	}
 	return d, nil
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package emulator
+package execenv
 
 // peakMemory would measure a process's peak memory; only Linux has it.
 type peakMemory struct{}

@@ -1,4 +1,4 @@
-package emulator
+package execenv
 
 import (
 	"bufio"

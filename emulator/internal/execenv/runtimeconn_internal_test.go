@@ -1,4 +1,4 @@
-package emulator
+package execenv
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lambdafan/lambdafan/emulator/internal/wire"
 )
 
 // rawEnvironment is an environment without a process: its Runtime API on
@@ -21,7 +23,7 @@ func rawEnvironment(t *testing.T) *environment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newEnvPool("raw", "/nonexistent/bootstrap", nil, nil, 1, slog.New(slog.DiscardHandler))
+	p := newPool("raw", "/nonexistent/bootstrap", nil, nil, 1, slog.New(slog.DiscardHandler))
 	e := &environment{
 		pool:       p,
 		ln:         ln,
@@ -93,7 +95,7 @@ const nextRequest = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: r
 func testCall(payload string) *envCall {
 	return &envCall{
 		inv: &Invocation{
-			RequestID:          newRequestID(),
+			RequestID:          wire.NewRequestID(),
 			InvokedFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:raw",
 			Payload:            []byte(payload),
 			Deadline:           time.Now().Add(time.Minute),

@@ -1,0 +1,47 @@
+package emulator
+
+import (
+	"os"
+	"testing"
+
+	"github.com/lambdafan/lambdafan/emulator/internal/testprog"
+)
+
+// builtPrograms belongs to this test binary only; TestMain cleans it up.
+var builtPrograms testprog.Programs
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	builtPrograms.Remove()
+	os.Exit(code)
+}
+
+// RuntimeHandlerBinary returns the path of the aws-lambda-go handler the
+// execution environments' tests use (package execenv's
+// testdata/runtimehandler), built as a Lambda "bootstrap", building it on
+// first use. Tests of package emulator_test run it as a Command function.
+func RuntimeHandlerBinary(tb testing.TB) string {
+	tb.Helper()
+	return builtPrograms.Build(tb, "internal/execenv/testdata/runtimehandler", "bootstrap")
+}
+
+// LoadClientBinary returns the path of testdata/loadclient, the client
+// process of throughput benchmarks, building it on first use.
+func LoadClientBinary(tb testing.TB) string {
+	tb.Helper()
+	return builtPrograms.Build(tb, "testdata/loadclient", "loadclient")
+}
+
+// EnvironmentPIDs returns the process IDs of a Command function's live
+// execution environments, for benchmarks that account their CPU.
+func EnvironmentPIDs(s *Server, function string) []int {
+	fn, ok := s.functions[function]
+	if !ok {
+		return nil
+	}
+	h, ok := fn.handler.(*commandHandler)
+	if !ok {
+		return nil
+	}
+	return h.pool.PIDs()
+}

@@ -1,0 +1,47 @@
+package execenv
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config describes one function's execution environments: the process to
+// start and the values Lambda gives it in its environment.
+type Config struct {
+	// Function is the function's name: AWS_LAMBDA_FUNCTION_NAME, and the
+	// name extensions are told when they register.
+	Function string
+
+	// Command is the program and its arguments, speaking the Lambda
+	// Runtime API (a "bootstrap"); NewPool refuses an empty one.
+	Command []string
+
+	// MemorySize is AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB.
+	MemorySize int
+
+	// Environment holds the function's own variables. They may override
+	// Lambda's, except AWS_LAMBDA_RUNTIME_API, _LAMBDA_SERVER_PORT and
+	// AWS_LAMBDA_MAX_CONCURRENCY, which are dropped.
+	Environment map[string]string
+
+	// MaxConcurrency is how many invocations one environment runs at
+	// once, as Lambda Managed Instances do: the process gets
+	// AWS_LAMBDA_MAX_CONCURRENCY and may poll /next that many times at
+	// once. 0 or 1 means one at a time, as in Lambda.
+	MaxConcurrency int
+
+	// Region is AWS_REGION and AWS_DEFAULT_REGION.
+	Region string
+
+	// AccessKeyID and SecretAccessKey are the processes' AWS credentials
+	// (they get a dummy session token too).
+	AccessKeyID, SecretAccessKey string
+
+	// Created is when the function was set up, on the caller's clock: it
+	// dates AWS_LAMBDA_LOG_STREAM_NAME. Zero means now.
+	Created time.Time
+
+	// Logger receives diagnostics, such as a process that cannot be
+	// killed. Nil discards them.
+	Logger *slog.Logger
+}
