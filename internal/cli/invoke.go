@@ -46,9 +46,12 @@ type invokeOptions struct {
 
 	local     bool
 	functions string
+
+	shardFlag string
+	shard     shard
 }
 
-func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
+func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) string) (*invokeOptions, error) {
 	o := &invokeOptions{}
 	fs := newFlagSet("invoke", invokeUsage, stderr)
 	fs.StringVar(&o.output, "o", "", "write results to `FILE` instead of standard output")
@@ -83,6 +86,7 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	fs.DurationVar(&o.maxBackoff, "max-backoff", lambdafan.DefaultMaxBackoff, "longest wait before a retry, also when Lambda's Retry-After asks for more")
 	fs.BoolVar(&o.retryUnsafe, "retry-unsafe", false, "also retry failures after which the function may have run (may execute it twice); with --resume, also invoke again the requests whose outcome is unknown")
 
+	fs.StringVar(&o.shardFlag, "shard", "", "invoke only shard `K/N` of the input: the lines with (line-1) mod N = K (K from 0); auto/N takes K from JOB_COMPLETION_INDEX (Kubernetes) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch); {shard} in -o, --resume and --summary-json becomes K")
 	fs.BoolVar(&o.local, "local", false, "invoke the built-in local emulator instead of AWS (no account needed)")
 	fs.StringVar(&o.functions, "functions", "", "with --local: serve the functions defined in `FILE` (YAML) instead of the built-ins")
 
@@ -97,7 +101,15 @@ func parseInvokeFlags(args []string, stderr io.Writer) (*invokeOptions, error) {
 	default:
 		return nil, usagef("invoke takes one input file, got %d arguments: %q (flags go before the file)", fs.NArg(), fs.Args())
 	}
-	return o, o.validate()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.shard, err = parseShard(o.shardFlag, getenv); err != nil {
+		return nil, err
+	}
+	o.output, o.resume, o.summaryJSON = o.shard.expand(o.output), o.shard.expand(o.resume), o.shard.expand(o.summaryJSON)
+	return o, nil
 }
 
 func (o *invokeOptions) validate() error {
@@ -161,7 +173,7 @@ const gcPercent = 400
 
 // runInvoke implements `lambdafan invoke`.
 func runInvoke(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Signal) int {
-	opts, err := parseInvokeFlags(args, stdio.Err)
+	opts, err := parseInvokeFlags(args, stdio.Err, osGetenv)
 	if err != nil {
 		return exitStatus(err, stdio.Err)
 	}

@@ -57,13 +57,15 @@ func Main(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Sig
 		return runInvoke(ctx, rest, stdio, signals)
 	case "serve":
 		err = runServe(ctx, rest, stdio, signals)
+	case "summary":
+		return runSummary(ctx, rest, stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdio.Out, "lambdafan", version())
 		return ExitOK
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdio)
 	default:
-		err = usagef("unknown command %q (commands: invoke, serve, version, help)", cmd)
+		err = usagef("unknown command %q (commands: invoke, summary, serve, version, help)", cmd)
 	}
 	return exitStatus(err, stdio.Err)
 }
@@ -97,13 +99,15 @@ func runHelp(args []string, stdio Stdio) int {
 	case "", "help", "-h", "-help", "--help":
 		fmt.Fprint(stdio.Out, mainUsage)
 	case "invoke":
-		parseInvokeFlags([]string{"-help"}, stdio.Out)
+		parseInvokeFlags([]string{"-help"}, stdio.Out, osGetenv)
 	case "serve":
 		parseServeFlags([]string{"-help"}, stdio.Out)
+	case "summary":
+		parseSummaryFlags([]string{"-help"}, stdio.Out)
 	case "version":
 		fmt.Fprintln(stdio.Out, "Usage: lambdafan version\n\nPrints the version lambdafan was built from.")
 	default:
-		return exitStatus(usagef("help: unknown command %q (commands: invoke, serve, version, help)", topic), stdio.Err)
+		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, serve, version, help)", topic), stdio.Err)
 	}
 	return ExitOK
 }

@@ -263,6 +263,10 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 			if !ok || !out.waitTurn(intake, it.Seq) {
 				return
 			}
+			if !env.opts.shard.owns(it.Line) {
+				out.skip(it.Seq) // another shard's
+				continue
+			}
 			env.ids.add(it.Request.ID, it.NumericID)
 			if env.resume != nil {
 				switch env.resume.action(it.Line) {
@@ -322,7 +326,7 @@ func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *pr
 	}
 	m := progress.NewMeter(env.stdio.Err, summary, start, 250*time.Millisecond, env.limitStatus)
 	if env.inputFile != nil {
-		m.CountLines(env.opts.input)
+		m.CountLines(env.opts.input, env.opts.shard.owns)
 	}
 	m.Start()
 	return m

@@ -39,6 +39,7 @@ concurrent, SigV4-signed Invoke calls, with every result streamed back.
 
 Usage:
   lambdafan invoke [flags] [FILE|-]   invoke the requests in FILE (JSON Lines)
+  lambdafan summary [flags] RESULTS... summarise results files (e.g. the shards of a run) as one run
   lambdafan serve  [flags]            run the local Lambda emulator
   lambdafan version                   print the version
   lambdafan help COMMAND              show a command's flags and examples
@@ -97,6 +98,22 @@ Examples:
 
 Credentials come from the AWS SDK's default chain (environment, shared
 profiles, SSO, web identity, IMDS/ECS); the caller needs lambda:InvokeFunction.
+
+Flags:
+`
+
+const summaryUsage = `Usage: lambdafan summary [flags] RESULTS...
+
+Prints the summary of one or more results files as if they came from one
+run: the parts of a run split with --shard, or a run and its --resume.
+RESULTS are files or quoted glob patterns ('results/part-*.jsonl'). With
+--input REQUESTS it also checks that every request has exactly one result,
+lists the lines without one (by shard with --shards N: the shards to
+resume) and exits 1 if any is missing or repeated.
+
+Examples:
+  lambdafan summary 'part-*.jsonl'
+  lambdafan summary --input requests.jsonl --shards 4 --summary-json all.json 'part-*.jsonl'
 
 Flags:
 `

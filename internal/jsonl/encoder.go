@@ -118,6 +118,17 @@ func Outcome(r *lambdafan.Result) lambdafan.Outcome {
 	return r.Outcome()
 }
 
+// ParseOutcome reads an outcome as written in the output's "outcome"
+// field.
+func ParseOutcome(s string) (lambdafan.Outcome, bool) {
+	for o := lambdafan.OutcomeOK; o <= lambdafan.OutcomeError; o++ {
+		if o.String() == s {
+			return o, true
+		}
+	}
+	return 0, false
+}
+
 func appendPayload(b, p []byte) []byte {
 	switch {
 	case validJSON(p):

@@ -92,23 +92,24 @@ func (m *Meter) Line(now time.Time) string {
 	return b.String()
 }
 
-// CountLines counts the non-blank lines of the file at path in the
-// meter's own goroutine, and sets the total from it, so a run over a JSON
-// Lines file shows its size and ETA. A file that cannot be read, or that
-// holds a JSON array, leaves the total unknown.
-func (m *Meter) CountLines(path string) {
+// CountLines counts the non-blank lines of the file at path for which
+// keep (given the 1-based line number) is true, or all of them when keep
+// is nil, in the meter's own goroutine, and sets the total from it, so a
+// run over a JSON Lines file shows its size and ETA. A file that cannot be
+// read, or that holds a JSON array, leaves the total unknown.
+func (m *Meter) CountLines(path string, keep func(line int) bool) {
 	m.done.Go(func() {
-		n, err := countNonBlankLines(path, m.stop)
+		n, err := countNonBlankLines(path, keep, m.stop)
 		if err == nil && n >= 0 {
 			m.SetTotal(n)
 		}
 	})
 }
 
-// countNonBlankLines counts lines holding a non-whitespace byte, or
-// returns -1 when the file starts with '[' (a JSON array), or stops early
-// when stop is closed.
-func countNonBlankLines(path string, stop <-chan struct{}) (int64, error) {
+// countNonBlankLines counts the lines holding a non-whitespace byte that
+// keep accepts (nil: all), or returns -1 when the file starts with '[' (a
+// JSON array), or stops early when stop is closed.
+func countNonBlankLines(path string, keep func(line int) bool, stop <-chan struct{}) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -116,7 +117,13 @@ func countNonBlankLines(path string, stop <-chan struct{}) (int64, error) {
 	defer f.Close()
 	buf := make([]byte, 1<<20)
 	var n int64
+	line := 1
 	blank, first := true, true
+	count := func() {
+		if !blank && (keep == nil || keep(line)) {
+			n++
+		}
+	}
 	for {
 		select {
 		case <-stop:
@@ -127,9 +134,8 @@ func countNonBlankLines(path string, stop <-chan struct{}) (int64, error) {
 		for _, c := range buf[:k] {
 			switch c {
 			case '\n':
-				if !blank {
-					n++
-				}
+				count()
+				line++
 				blank = true
 			case ' ', '\t', '\r':
 			default:
@@ -140,9 +146,7 @@ func countNonBlankLines(path string, stop <-chan struct{}) (int64, error) {
 			}
 		}
 		if err == io.EOF {
-			if !blank {
-				n++
-			}
+			count()
 			return n, nil
 		}
 		if err != nil {

@@ -133,9 +133,14 @@ func TestCountNonBlankLines(t *testing.T) {
 		{"  [ {}, {} ]", -1},
 	}
 	for i, tt := range tests {
-		got, err := countNonBlankLines(write(strings.Repeat("f", i+1), tt.content), nil)
+		got, err := countNonBlankLines(write(strings.Repeat("f", i+1), tt.content), nil, nil)
 		if err != nil || got != tt.want {
 			t.Errorf("%q: %d, %v; want %d", tt.content, got, err, tt.want)
 		}
+	}
+	// One shard's share: lines 2 and 4 of five (blank line 3 not counted).
+	odd := func(line int) bool { return line%2 == 0 }
+	if got, err := countNonBlankLines(write("shard", "{}\n{}\n\n{}\n{}"), odd, nil); err != nil || got != 2 {
+		t.Errorf("shard of the lines: %d, %v; want 2", got, err)
 	}
 }

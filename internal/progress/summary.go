@@ -51,24 +51,47 @@ func NewSummary(start time.Time) *Summary {
 	}
 }
 
-// Add records one result: a request's, or a bad input line's (whose Err
-// is a *jsonl.LineError).
-func (s *Summary) Add(r *lambdafan.Result) {
-	o := jsonl.Outcome(r)
-	var key errorKey
+// Entry is what a summary counts of one result.
+type Entry struct {
+	Outcome   lambdafan.Outcome
+	Attempts  int
+	Throttles int
+	// Latency is the time from the first attempt's start to the end of
+	// the last; counted only for requests that reached Lambda.
+	Latency time.Duration
+	// ErrKind, ErrType and ErrStatus classify a failure (see
+	// jsonl.ErrorClass); ErrKind is empty for a success.
+	ErrKind, ErrType string
+	ErrStatus        int
+}
+
+// EntryOf returns the entry of a result: a request's, or a bad input
+// line's (whose Err is a *jsonl.LineError).
+func EntryOf(r *lambdafan.Result) Entry {
+	e := Entry{Outcome: jsonl.Outcome(r), Attempts: r.Attempts, Throttles: r.Throttles, Latency: r.Latency}
 	if r.Err != nil {
 		c := jsonl.Classify(r.Err)
-		key = errorKey{kind: c.Kind, typ: c.Type, status: c.Status}
+		e.ErrKind, e.ErrType, e.ErrStatus = c.Kind, c.Type, c.Status
 	}
+	return e
+}
+
+// Add records one result: a request's, or a bad input line's (whose Err
+// is a *jsonl.LineError).
+func (s *Summary) Add(r *lambdafan.Result) { s.AddEntry(EntryOf(r)) }
+
+// AddEntry records one result's entry.
+func (s *Summary) AddEntry(e Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.outcomes[o]++
-	s.attempts += int64(r.Attempts)
-	s.throttledAttempts += int64(r.Throttles)
-	if r.Attempts > 1 {
+	s.outcomes[e.Outcome]++
+	s.attempts += int64(e.Attempts)
+	s.throttledAttempts += int64(e.Throttles)
+	if e.Attempts > 1 {
 		s.retried++
 	}
-	if r.Err != nil {
+	if e.ErrKind != "" {
+		key := errorKey{kind: e.ErrKind, typ: e.ErrType, status: e.ErrStatus}
 		if _, ok := s.errors[key]; !ok && len(s.errors) >= maxErrorClasses {
 			key = errorKey{kind: "more"}
 		}
@@ -76,8 +99,8 @@ func (s *Summary) Add(r *lambdafan.Result) {
 	}
 	// Latency is the time requests took to be answered: requests that
 	// never reached Lambda would only add the time they waited.
-	if r.Attempts > 0 && o != lambdafan.OutcomeNotSent {
-		_ = s.latency.RecordValue(max(1, r.Latency.Microseconds())) // values above 1 h are clamped by the error
+	if e.Attempts > 0 && e.Outcome != lambdafan.OutcomeNotSent {
+		_ = s.latency.RecordValue(max(1, e.Latency.Microseconds())) // values above 1 h are clamped by the error
 	}
 }
 
@@ -102,7 +125,8 @@ type Report struct {
 	Retried           int64 `json:"retried"`
 	ThrottledAttempts int64 `json:"throttled_attempts"`
 	// DurationSeconds is the run's wall time; Throughput is Requests per
-	// second over it.
+	// second over it. Both are 0 in a summary of results files, which do
+	// not say when their requests ran.
 	DurationSeconds float64 `json:"duration_seconds"`
 	Throughput      float64 `json:"throughput_per_second"`
 	// Latency percentiles of the requests that reached Lambda, in
@@ -199,8 +223,12 @@ func (s *Summary) Report(now time.Time) Report {
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d requests in %.2fs (%.0f/s): %d ok, %d function errors, %d throttled, %d invalid, %d not sent, %d unknown, %d other errors\n",
-		r.Requests, r.DurationSeconds, r.Throughput, r.OK, r.FunctionErrors, r.Throttled, r.Invalid, r.NotSent, r.Unknown, r.OtherErrors)
+	fmt.Fprintf(&b, "%d requests", r.Requests)
+	if r.DurationSeconds > 0 { // unknown for a summary of results files
+		fmt.Fprintf(&b, " in %.2fs (%.0f/s)", r.DurationSeconds, r.Throughput)
+	}
+	fmt.Fprintf(&b, ": %d ok, %d function errors, %d throttled, %d invalid, %d not sent, %d unknown, %d other errors\n",
+		r.OK, r.FunctionErrors, r.Throttled, r.Invalid, r.NotSent, r.Unknown, r.OtherErrors)
 	fmt.Fprintf(&b, "latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f   attempts %d (%d requests retried, %d attempts throttled)\n",
 		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Attempts, r.Retried, r.ThrottledAttempts)
 	if len(r.Errors) > 0 {
