@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/lambdafan/lambdafan/internal/store"
+)
+
+// Write results to a location as they come, checkpointing now and then,
+// and read them back. With an s3:// location the same code streams a
+// multipart upload; with a .gz name it compresses.
+func ExampleStore_Create() {
+	dir, _ := os.MkdirTemp("", "store-example")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	st := store.Store{} // add S3: store.NewS3Client(awsCfg) for s3:// locations
+	loc, err := store.Parse(filepath.Join(dir, "results.jsonl.gz"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := st.Create(ctx, loc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer out.Abort(ctx) // discards the object unless Close succeeded
+	for i := range 3 {
+		fmt.Fprintf(out, "{\"id\":\"%d\",\"status\":200}\n", i)
+		if i == 1 {
+			if err := out.Checkpoint(ctx); err != nil { // durable so far
+				log.Fatal(err)
+			}
+		}
+	}
+	if err := out.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	in, err := st.Open(ctx, loc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer in.Close()
+	io.Copy(os.Stdout, in)
+	// Output:
+	// {"id":"0","status":200}
+	// {"id":"1","status":200}
+	// {"id":"2","status":200}
+}
+
+// Reach S3 with the configuration the Lambda calls use.
+func ExampleNewS3Client() {
+	awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithSharedConfigProfile("default"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	st := store.Store{S3: store.NewS3Client(awsCfg)}
+	loc, _ := store.Parse("s3://my-bucket/run1/")
+	infos, err := st.List(context.Background(), loc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, info := range infos {
+		fmt.Println(info.Location, info.Size)
+	}
+}
