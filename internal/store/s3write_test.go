@@ -354,3 +354,36 @@ func TestObject_checksums(t *testing.T) {
 		})
 	}
 }
+
+// A checkpoint copies from a key that needs escaping in
+// x-amz-copy-source; Close twice is an error.
+func TestObject_Checkpoint_keyEscaping(t *testing.T) {
+	f := newFakeS3(t, "bucket")
+	st := f.Store()
+	st.PartSize = store.MinPartSize
+	const key = "run 1/ü+x=y&z%.jsonl"
+	obj, err := st.Create(t.Context(), mustParse(t, "s3://bucket/"+key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(6*mib+10, 8)
+	obj.Write(data[:6*mib])
+	if err := obj.Checkpoint(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	obj.Write(data[6*mib:])
+	if err := obj.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.Object("bucket", key); !bytes.Equal(got, data) {
+		t.Fatalf("stored %d bytes, want the %d written", len(got), len(data))
+	}
+	for _, r := range f.Requests() {
+		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" && src != "bucket/run%201/%C3%BC%2Bx%3Dy%26z%25.jsonl" {
+			t.Errorf("x-amz-copy-source = %q", src)
+		}
+	}
+	if err := obj.Close(); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+}
