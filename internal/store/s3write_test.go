@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -385,5 +386,17 @@ func TestObject_Checkpoint_keyEscaping(t *testing.T) {
 	}
 	if err := obj.Close(); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+}
+
+// Create fails at once for a bucket that does not exist.
+func TestStore_Create_noBucket(t *testing.T) {
+	f := newFakeS3(t, "bucket")
+	_, err := f.Store().Create(t.Context(), mustParse(t, "s3://nobucket/out.jsonl"))
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "create s3://nobucket/out.jsonl: NoSuchBucket") {
+		t.Fatalf("Create error = %v, want NoSuchBucket matching fs.ErrNotExist", err)
+	}
+	if n := len(f.Requests()); n != 1 {
+		t.Errorf("%d requests, want the HeadBucket alone", n)
 	}
 }
