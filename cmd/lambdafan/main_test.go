@@ -32,6 +32,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
+		Cmds:          s3Commands,
 		Setup: func(env *testscript.Env) error {
 			emu, err := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
 			if err != nil {
@@ -50,7 +51,8 @@ func TestScripts(t *testing.T) {
 			env.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 			env.Setenv("AWS_CONFIG_FILE", filepath.Join(env.WorkDir, "no-aws-config"))
 			env.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(env.WorkDir, "no-aws-credentials"))
-			return nil
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state"))
+			return startFakeS3(env)
 		},
 	})
 }

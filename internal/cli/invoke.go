@@ -49,6 +49,8 @@ type invokeOptions struct {
 
 	shardFlag string
 	shard     shard
+
+	journalDir string
 }
 
 func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) string) (*invokeOptions, error) {
@@ -87,6 +89,7 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.BoolVar(&o.retryUnsafe, "retry-unsafe", false, "also retry failures after which the function may have run (may execute it twice); with --resume, also invoke again the requests whose outcome is unknown")
 
 	fs.StringVar(&o.shardFlag, "shard", "", "invoke only shard `K/N` of the input: the lines with (line-1) mod N = K (K from 0); auto/N takes K from JOB_COMPLETION_INDEX (Kubernetes) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch); {shard} in -o, --resume and --summary-json becomes K")
+	fs.StringVar(&o.journalDir, "journal-dir", defaultJournalDir(getenv), "where results bound for S3 or a .gz file are spooled, with their crash journal, until uploaded (`DIR`)")
 	fs.BoolVar(&o.local, "local", false, "invoke the built-in local emulator instead of AWS (no account needed)")
 	fs.StringVar(&o.functions, "functions", "", "with --local: serve the functions defined in `FILE` (YAML) instead of the built-ins")
 

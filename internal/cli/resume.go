@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,8 @@ import (
 // invoke it. Results are matched to requests by input line, never by id:
 // ids need not be unique.
 type resumeState struct {
-	path        string
+	path        string // the results file (for S3 or .gz results, their spool)
+	name        string // what the user named: the path, or the S3 object
 	retryUnsafe bool
 
 	final   lineSet // lines with a final result: skipped
@@ -263,7 +265,7 @@ const (
 func (st *resumeState) unresolved() bool { return st.lostSeen < len(st.lost.lines) }
 
 func (st *resumeState) describe() string {
-	msg := fmt.Sprintf("resuming from %s: %d requests have a final result there and are skipped", st.path, len(st.final.lines))
+	msg := fmt.Sprintf("resuming from %s: %d requests have a final result there and are skipped", cmp.Or(st.name, st.path), len(st.final.lines))
 	if n := len(st.retried); n > 0 {
 		msg += fmt.Sprintf("; %d non-final results (throttled, not sent) were removed and are invoked again", n)
 	}

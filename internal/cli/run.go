@@ -15,6 +15,7 @@ import (
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
 	"github.com/lambdafan/lambdafan/internal/progress"
+	"github.com/lambdafan/lambdafan/internal/store"
 )
 
 // ExitBrokenPipe is the exit status when standard output was closed before
@@ -39,7 +40,7 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 	if meter != nil {
 		meter.Stop()
 	}
-	status := env.report(out, summary)
+	status := env.report(ctx, out, summary)
 	switch {
 	case status == ExitBrokenPipe:
 		return status
@@ -129,7 +130,7 @@ func (env *invokeEnv) beforeSend(sources *sourceTable) func(context.Context, int
 
 // report finishes the output, prints the summary (and writes it with
 // --summary-json), and returns the exit status the results call for.
-func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
+func (env *invokeEnv) report(ctx context.Context, out *resultWriter, summary *progress.Summary) int {
 	status := ExitOK
 	wo := out.finish()
 	outputOK := wo.err == nil && wo.lost == 0
@@ -145,10 +146,21 @@ func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 	if wo.err != nil {
 		status = env.reportOutputFailure(wo)
 	}
+	if env.mirror != nil && outputOK {
+		// The spool holds every result: the target gets them all.
+		if err := env.mirror.finish(ctx); err != nil {
+			fmt.Fprintf(env.stdio.Err, "lambdafan: %v\nThe results are in %s; %s\n", err, env.outPath, env.resumeHint())
+			status, outputOK = max(status, ExitFailed), false
+		}
+		env.mirror = nil
+	}
 	if env.journal != nil {
 		var err error
 		if outputOK && (env.resume == nil || !env.resume.unresolved()) {
 			err = env.journal.remove()
+			if err == nil && env.target != nil {
+				err = os.Remove(env.outPath) // uploaded: the spool is done
+			}
 		} else {
 			err = env.journal.close()
 		}
@@ -172,7 +184,7 @@ func (env *invokeEnv) report(out *resultWriter, summary *progress.Summary) int {
 		fmt.Fprintf(env.stdio.Err, "lambdafan: warning: %s holds no requests\n", env.inputName())
 	}
 	if env.opts.summaryJSON != "" {
-		if err := writeSummaryFile(env.opts.summaryJSON, &report); err != nil {
+		if err := env.writeSummary(ctx, &report); err != nil {
 			fmt.Fprintf(env.stdio.Err, "lambdafan: %v\n", err)
 			status = max(status, ExitFailed)
 		}
@@ -330,6 +342,28 @@ func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *pr
 	}
 	m.Start()
 	return m
+}
+
+// writeSummary writes --summary-json: to S3 as one object, or to a local
+// file atomically.
+func (env *invokeEnv) writeSummary(ctx context.Context, r *progress.Report) error {
+	loc, err := store.Parse(env.opts.summaryJSON)
+	if err != nil || !loc.IsS3() {
+		return writeSummaryFile(env.opts.summaryJSON, r)
+	}
+	ctx = context.WithoutCancel(ctx)
+	obj, err := env.storeFor(ctx).Create(ctx, loc)
+	if err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	if err := r.WriteJSON(obj); err != nil {
+		obj.Abort(ctx)
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	if err := obj.Close(); err != nil {
+		return fmt.Errorf("cannot write summary: %w", err)
+	}
+	return nil
 }
 
 // writeSummaryFile writes the summary atomically: a reader never sees half

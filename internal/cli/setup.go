@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/store"
 )
 
 // invokeEnv is everything a run needs, set up and ready: the client, the
@@ -33,8 +35,21 @@ type invokeEnv struct {
 	journal    *journal     // nil when the output is standard output
 	// outputDevice: -o names a device or a pipe, not a file.
 	outputDevice bool
-	ids          *idTracker
-	closers      []func() error
+	// outPath is the local file the results are written to ("" for
+	// standard output): -o or --resume, or for results that go to S3 or
+	// to a .gz file, the spool that mirror copies there.
+	outPath string
+	// target is where the results go when they go through a spool.
+	target *store.Location
+	mirror *mirror
+	// inputLoc is where the requests come from.
+	inputLoc store.Location
+	// files reaches local files, the standard streams and S3 (its S3
+	// client is made on first use, see storeFor).
+	files    store.Store
+	s3Loaded bool
+	ids      *idTracker
+	closers  []func() error
 }
 
 // setUp checks everything that can be checked — the command line, the
@@ -48,25 +63,34 @@ func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv,
 			env.close()
 		}
 	}()
-	if err := env.checkFiles(); err != nil {
+	if err := env.checkFiles(ctx); err != nil {
 		return nil, err
 	}
 	if err := env.newClient(ctx); err != nil {
 		return nil, err
 	}
-	if err := env.openFiles(); err != nil {
+	if err := env.openFiles(ctx); err != nil {
 		return nil, err
 	}
 	return env, nil
 }
 
 // checkFiles checks the input, the output (or the results to resume) and
-// the summary file without changing any of them.
-func (env *invokeEnv) checkFiles() error {
+// the summary file without changing any of them (but for a resumed run
+// whose results are in S3 or a .gz file, whose spool it fills from them).
+func (env *invokeEnv) checkFiles(ctx context.Context) error {
 	opts := env.opts
+	var err error
+	if env.inputLoc, err = store.Parse(opts.input); err != nil {
+		return usagef("input: %v", err)
+	}
 	var input os.FileInfo
-	if opts.input != "-" {
-		var err error
+	switch {
+	case env.inputLoc.IsS3():
+		if _, err := env.storeFor(ctx).Stat(ctx, env.inputLoc); err != nil {
+			return usagef("cannot read input: %v", err)
+		}
+	case !env.inputLoc.IsStdio():
 		if input, err = checkInputFile(opts.input); err != nil {
 			return err
 		}
@@ -78,6 +102,13 @@ func (env *invokeEnv) checkFiles() error {
 	if output != "" && output == opts.summaryJSON {
 		return usagef("--summary-json and the results go to the same file %s", output)
 	}
+	if output != "" && output == opts.input {
+		return usagef("output %s is the input file: the run would overwrite its own requests; write the results to another file", output)
+	}
+	if err := env.resolveOutput(ctx, output); err != nil {
+		return err
+	}
+	output = env.outPath
 	for _, f := range []struct{ path, what string }{
 		{output, "output"},
 		{journalPath(output), "the output's journal"},
@@ -93,16 +124,17 @@ func (env *invokeEnv) checkFiles() error {
 	}
 	switch {
 	case opts.resume != "":
-		if isDevice(opts.resume) {
+		if isDevice(output) {
 			return usagef("--resume %s is not a file: --resume takes the results file of an earlier run", opts.resume)
 		}
-		if err := checkWritableDir(opts.resume, "results"); err != nil {
+		if err := checkWritableDir(output, "results"); err != nil {
 			return err
 		}
-		st, err := loadResume(opts.resume, opts.retryUnsafe)
+		st, err := loadResume(output, opts.retryUnsafe)
 		if err != nil {
 			return err
 		}
+		st.name = opts.resume
 		env.resume = st
 	case output != "" && isDevice(output):
 		// A device or a pipe (-o /dev/null): written like standard output,
@@ -114,21 +146,90 @@ func (env *invokeEnv) checkFiles() error {
 		}
 		if _, err := os.Stat(journalPath(output)); err == nil {
 			return usagef("a run writing %s did not finish (%s exists): finish it with --resume %s, or delete %s to start over",
-				output, journalPath(output), output, journalPath(output))
+				env.outputName(), journalPath(output), env.outputName(), journalPath(output))
 		}
 		if err := checkWritableDir(output, "output"); err != nil {
 			return err
 		}
 	}
-	if opts.summaryJSON != "" {
-		if fi, err := os.Stat(opts.summaryJSON); err == nil && fi.IsDir() {
-			return usagef("--summary-json %s is a directory", opts.summaryJSON)
-		}
-		if err := checkWritableDir(opts.summaryJSON, "--summary-json"); err != nil {
-			return err
-		}
+	return env.checkSummaryFile(ctx)
+}
+
+// resolveOutput works out where the results are written: the output
+// itself, or for an S3 or .gz output, a spool in the journal directory
+// (see mirror.go), checking that output may be written and, for a resumed
+// run, filling the spool from it when this machine has none.
+func (env *invokeEnv) resolveOutput(ctx context.Context, output string) error {
+	if output == "" {
+		return nil
 	}
-	return nil
+	loc, err := store.Parse(output)
+	if err != nil {
+		return usagef("output: %v", err)
+	}
+	if !isMirrored(loc) {
+		env.outPath = output
+		return nil
+	}
+	dir := env.opts.journalDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return usagef("--journal-dir: %v", pathErr(err))
+	}
+	env.target, env.outPath = &loc, spoolPath(dir, loc)
+	if env.opts.resume != "" {
+		return prepareMirroredResume(ctx, env.storeFor(ctx), loc, env.outPath, env.opts.retryUnsafe)
+	}
+	return checkMirrorTarget(ctx, env.storeFor(ctx), loc)
+}
+
+// checkSummaryFile checks that --summary-json can be written.
+func (env *invokeEnv) checkSummaryFile(ctx context.Context) error {
+	path := env.opts.summaryJSON
+	if path == "" {
+		return nil
+	}
+	loc, err := store.Parse(path)
+	if err != nil {
+		return usagef("--summary-json: %v", err)
+	}
+	if loc.IsS3() {
+		if _, err := env.storeFor(ctx).Stat(ctx, loc); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return usagef("cannot write --summary-json: %v", err)
+		}
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef("--summary-json %s is a directory", path)
+	}
+	return checkWritableDir(path, "--summary-json")
+}
+
+// storeFor returns the store of the run, with an S3 client from the AWS
+// configuration (the profile, the environment; AWS_ENDPOINT_URL_S3) made
+// on first use. With --local too, S3 locations are real ones (or an
+// S3-compatible server named by AWS_ENDPOINT_URL_S3).
+func (env *invokeEnv) storeFor(ctx context.Context) store.Store {
+	if !env.s3Loaded {
+		env.s3Loaded = true
+		env.files = newStore(ctx, env.opts.profile, env.stdio)
+	}
+	return env.files
+}
+
+// newStore returns a store for the standard streams of stdio, local files,
+// and S3 with the AWS configuration of profile ("" for the default
+// chain). Without a usable configuration, S3 locations are refused when
+// used.
+func newStore(ctx context.Context, profile string, stdio Stdio) store.Store {
+	st := store.Store{Stdin: stdio.In, Stdout: stdio.Out}
+	var loadOpts []func(*config.LoadOptions) error
+	if profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(profile))
+	}
+	if cfg, err := config.LoadDefaultConfig(ctx, loadOpts...); err == nil {
+		st.S3 = store.NewS3Client(cfg)
+	}
+	return st
 }
 
 // newClient builds the client: against the local emulator with --local,
@@ -177,15 +278,52 @@ func (env *invokeEnv) newClient(ctx context.Context) error {
 
 // openFiles opens the input, and the output with its journal: a resumed
 // run's files are rewritten to what it continues from; a new run's output
-// is created or emptied.
-func (env *invokeEnv) openFiles() error {
-	opts := env.opts
-	if opts.input == "-" && !opts.quiet {
-		if f, ok := env.stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			fmt.Fprintln(env.stdio.Err, "lambdafan: reading requests from the terminal, one JSON object per line; end with Ctrl-D (or name an input file)")
-		}
+// is created or emptied. Results that go to S3 or a .gz file start their
+// mirror.
+func (env *invokeEnv) openFiles(ctx context.Context) error {
+	if err := env.openInput(ctx); err != nil {
+		return err
 	}
-	if opts.input != "-" {
+	if err := env.openOutput(); err != nil {
+		return err
+	}
+	if env.target == nil {
+		return nil
+	}
+	m, err := startMirror(ctx, env.storeFor(ctx), *env.target, env.outPath)
+	if err != nil {
+		if env.resume == nil {
+			// Nothing was written: leave no journal that would make the
+			// next run refuse to start.
+			env.journal.remove()
+			env.journal = nil
+			os.Remove(env.outPath)
+		}
+		return usagef("%v", err)
+	}
+	env.mirror = m
+	return nil
+}
+
+// openInput opens the requests: a local file (which the progress line can
+// count), standard input, or a stream from S3 or a .gz file.
+func (env *invokeEnv) openInput(ctx context.Context) error {
+	opts := env.opts
+	switch {
+	case env.inputLoc.IsStdio():
+		if !opts.quiet {
+			if f, ok := env.stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				fmt.Fprintln(env.stdio.Err, "lambdafan: reading requests from the terminal, one JSON object per line; end with Ctrl-D (or name an input file)")
+			}
+		}
+	case env.inputLoc.IsS3() || env.inputLoc.Gzip():
+		r, err := env.storeFor(ctx).Open(ctx, env.inputLoc)
+		if err != nil {
+			return usagef("cannot read input: %v", err)
+		}
+		env.input = r
+		env.closers = append(env.closers, r.Close)
+	default:
 		f, err := os.Open(opts.input)
 		if err != nil {
 			return usagef("cannot read input: %v", pathErr(err))
@@ -193,7 +331,13 @@ func (env *invokeEnv) openFiles() error {
 		env.input, env.inputFile = f, f
 		env.closers = append(env.closers, f.Close)
 	}
-	output := env.outputName()
+	return nil
+}
+
+// openOutput opens the local file the results are written to (outPath).
+func (env *invokeEnv) openOutput() error {
+	opts := env.opts
+	output := env.outPath
 	var err error
 	switch {
 	case opts.resume != "":
@@ -211,7 +355,7 @@ func (env *invokeEnv) openFiles() error {
 		env.output = f
 		env.closers = append(env.closers, f.Close)
 		return nil
-	case output != "" && output != "-":
+	case output != "":
 		if env.journal, err = writeJournal(output, nil); err != nil {
 			return err
 		}
@@ -275,6 +419,13 @@ func (env *invokeEnv) close() {
 		errs = append(errs, env.closers[i]())
 	}
 	env.closers = nil
+	if env.mirror != nil { // normally finished by run
+		close(env.mirror.stop)
+		env.mirror.done.Wait()
+		env.mirror.obj.Abort(context.Background())
+		env.mirror.src.Close()
+		env.mirror = nil
+	}
 	if env.journal != nil { // normally settled by run
 		errs = append(errs, env.journal.close())
 		env.journal = nil

@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	mathbits "math/bits"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
 	"github.com/lambdafan/lambdafan/internal/progress"
+	"github.com/lambdafan/lambdafan/internal/store"
 )
 
 // summaryOptions are the flags of `lambdafan summary`.
@@ -55,9 +55,10 @@ func parseSummaryFlags(args []string, stderr io.Writer) (*summaryOptions, error)
 }
 
 // expandResults expands a glob pattern (quoted so that the shell left it)
-// to the files it matches; a plain path stands for itself.
+// to the files it matches; a plain path or S3 location stands for itself
+// (an S3 prefix, s3://bucket/run1/, is listed later).
 func expandResults(arg string) ([]string, error) {
-	if !strings.ContainsAny(arg, "*?[") {
+	if strings.HasPrefix(arg, "s3://") || !strings.ContainsAny(arg, "*?[") {
 		return []string{arg}, nil
 	}
 	paths, err := filepath.Glob(arg)
@@ -78,11 +79,19 @@ func runSummary(_ context.Context, args []string, stdio Stdio) int {
 	if err != nil {
 		return exitStatus(err, stdio.Err)
 	}
+	ctx := context.Background()
+	st := newStore(ctx, "", stdio)
 	sum := progress.NewSummary(time.Time{})
 	var lines lineTally
-	for _, path := range o.results {
-		if err := tallyResults(path, sum, &lines); err != nil {
+	for _, arg := range o.results {
+		locs, err := resultLocations(ctx, st, arg)
+		if err != nil {
 			return exitStatus(err, stdio.Err)
+		}
+		for _, loc := range locs {
+			if err := tallyResults(ctx, st, loc, sum, &lines); err != nil {
+				return exitStatus(err, stdio.Err)
+			}
 		}
 	}
 	report := sum.Report(time.Time{})
@@ -95,7 +104,7 @@ func runSummary(_ context.Context, args []string, stdio Stdio) int {
 		}
 	}
 	if o.input != "" {
-		complete, err := lines.check(o.input, o.shards, stdio.Out)
+		complete, err := lines.check(ctx, st, o.input, o.shards, stdio.Out)
 		if err != nil {
 			return exitStatus(err, stdio.Err)
 		}
@@ -125,11 +134,38 @@ type summaryRecord struct {
 // to it: 128 MiB).
 const maxSummaryLine = 1 << 30
 
-// tallyResults adds every result in the file at path to sum and lines.
-func tallyResults(path string, sum *progress.Summary, lines *lineTally) error {
-	f, err := os.Open(path)
+// resultLocations returns the results arg names: itself, or the objects
+// under an S3 prefix (those named like results: .jsonl or .jsonl.gz).
+func resultLocations(ctx context.Context, st store.Store, arg string) ([]store.Location, error) {
+	loc, err := store.Parse(arg)
 	if err != nil {
-		return usagef("cannot read results: %v", pathErr(err))
+		return nil, usagef("results %q: %v", arg, err)
+	}
+	if !loc.IsS3() || !loc.IsPrefix() {
+		return []store.Location{loc}, nil
+	}
+	infos, err := st.List(ctx, loc)
+	if err != nil {
+		return nil, usagef("results %s: %v", arg, err)
+	}
+	var locs []store.Location
+	for _, info := range infos {
+		if name := info.Location.String(); strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".jsonl.gz") {
+			locs = append(locs, info.Location)
+		}
+	}
+	if len(locs) == 0 {
+		return nil, usagef("results %s: no .jsonl object there", arg)
+	}
+	return locs, nil
+}
+
+// tallyResults adds every result at loc to sum and lines.
+func tallyResults(ctx context.Context, st store.Store, loc store.Location, sum *progress.Summary, lines *lineTally) error {
+	path := loc.String()
+	f, err := st.Open(ctx, loc)
+	if err != nil {
+		return usagef("cannot read results: %v", err)
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
@@ -199,10 +235,14 @@ func (t *lineTally) has(bits []uint64, line int) bool {
 // without a result (grouped by shard when shards > 0), the requests with
 // more than one, and results for lines the input does not have. It
 // returns whether every request has exactly one result.
-func (t *lineTally) check(input string, shards int, w io.Writer) (bool, error) {
-	f, err := os.Open(input)
+func (t *lineTally) check(ctx context.Context, st store.Store, input string, shards int, w io.Writer) (bool, error) {
+	loc, err := store.Parse(input)
 	if err != nil {
-		return false, usagef("--input: %v", pathErr(err))
+		return false, usagef("--input: %v", err)
+	}
+	f, err := st.Open(ctx, loc)
+	if err != nil {
+		return false, usagef("--input: %v", err)
 	}
 	defer f.Close()
 	items, readErr := jsonl.Decode(f, jsonl.Options{})

@@ -51,3 +51,15 @@ func listS3(ctx context.Context, c *s3.Client, prefix Location) ([]Info, error) 
 	}
 	return infos, nil
 }
+
+// removeS3 sends DeleteObject (which succeeds for a missing key).
+func removeS3(ctx context.Context, c *s3.Client, loc Location) error {
+	opts, err := bucketOptions(ctx, c, "remove", loc)
+	if err != nil {
+		return err
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(loc.bucket), Key: aws.String(loc.key)}, opts...); err != nil {
+		return pathError("remove", loc, newS3Error(err))
+	}
+	return nil
+}

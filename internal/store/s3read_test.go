@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,6 +146,30 @@ func TestStore_Stat(t *testing.T) {
 	_, err = st.Stat(t.Context(), mustParse(t, "s3://bucket/missing"))
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "stat s3://bucket/missing: NoSuchKey") {
 		t.Fatalf("Stat(missing) error = %v, want NoSuchKey matching fs.ErrNotExist", err)
+	}
+}
+
+func TestStore_Remove(t *testing.T) {
+	f := newFakeS3(t, "bucket")
+	st := f.Store()
+	loc := mustParse(t, "s3://bucket/run1/marker")
+	writeObject(t, st, loc, []byte("x"))
+	if err := st.Remove(t.Context(), loc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Stat(t.Context(), loc); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Remove, Stat error = %v, want not found", err)
+	}
+	if err := st.Remove(t.Context(), loc); err != nil {
+		t.Errorf("removing a missing object: %v", err)
+	}
+	local := mustParse(t, filepath.Join(t.TempDir(), "f"))
+	os.WriteFile(local.Path(), []byte("x"), 0o644)
+	if err := st.Remove(t.Context(), local); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(local.Path()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("local file still there: %v", err)
 	}
 }
 

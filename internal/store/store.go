@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -185,6 +187,25 @@ func (s Store) Stat(ctx context.Context, loc Location) (Info, error) {
 		return Info{}, err
 	}
 	return Info{Location: loc, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// Remove deletes the file or S3 object at loc. A missing one is not an
+// error.
+func (s Store) Remove(ctx context.Context, loc Location) error {
+	switch {
+	case loc.IsStdio():
+		return pathError("remove", loc, fmt.Errorf("the standard streams cannot be removed"))
+	case loc.s3:
+		c, err := s.s3Client("remove", loc)
+		if err != nil {
+			return err
+		}
+		return removeS3(ctx, c, loc)
+	}
+	if err := os.Remove(loc.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // List returns the objects under an S3 prefix (s3://bucket/prefix/, at
