@@ -41,7 +41,7 @@ type interruptRig struct {
 	emu     *emulator.Server
 	url     string
 	env     []string
-	pass    int64
+	pass    atomic.Int64
 	started atomic.Int64
 	held    chan struct{} // one value per execution that is held
 	release chan struct{}
@@ -52,12 +52,13 @@ type interruptRig struct {
 func (rig *interruptRig) releaseAll() { rig.once.Do(func() { close(rig.release) }) }
 
 func newInterruptRig(t *testing.T, pass int64) *interruptRig {
-	rig := &interruptRig{pass: pass, held: make(chan struct{}, 100000), release: make(chan struct{})}
+	rig := &interruptRig{held: make(chan struct{}, 100000), release: make(chan struct{})}
+	rig.pass.Store(pass)
 	emu, err := emulator.New(emulator.Config{
 		CountExecutions: true,
 		Functions: []emulator.Function{{Name: "work", Handler: emulator.HandlerFunc(
 			func(ctx context.Context, inv *emulator.Invocation) ([]byte, error) {
-				if rig.started.Add(1) <= rig.pass {
+				if rig.started.Add(1) <= rig.pass.Load() {
 					return inv.Payload, nil
 				}
 				rig.held <- struct{}{}
