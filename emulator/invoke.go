@@ -28,14 +28,16 @@ type invokeRequest struct {
 // handleInvoke serves POST /2015-03-31/functions/{name}/invocations.
 func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
-	r = s.faults.withFaultSlot(r)
 	req, aerr := s.parseInvoke(r)
 	if aerr != nil {
 		s.countError(aerr)
 		aerr.write(w, req.requestID)
 		return
 	}
-	if fault := s.faults.before(r.Context()); fault != nil {
+	// The fault is decided now and carried to where it strikes: before
+	// the function runs, or after.
+	fault := s.faults.plan(r.Context())
+	if fault.strikesBefore() {
 		fault.apply(w, req.requestID)
 		return
 	}
@@ -69,7 +71,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 			tail = logs[max(0, len(logs)-logTailBytes):]
 		}
 	}
-	if fault := s.faults.after(r.Context()); fault != nil {
+	if fault.strikesAfter() {
 		if fault.fault != FaultSlow {
 			fault.apply(w, req.requestID)
 			return

@@ -107,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 			now:    s.now,
 		}
 	}
-	s.events = newEventQueue(s)
+	s.events = newEventQueue(s.eventDeps())
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
 	s.mux.HandleFunc("/", s.handleUnknown)

@@ -38,7 +38,7 @@ type Stats struct {
 // counters are the live counts behind Stats.
 type counters struct {
 	requests, executions, functionErrors, timeouts, coldStarts, throttles, errors atomic.Int64
-	eventsQueued, eventsSucceeded, eventsFailed, eventsDropped, eventRetries      atomic.Int64
+	events                                                                        eventCounters
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -48,8 +48,8 @@ func (s *Server) Stats() Stats {
 		Requests: c.requests.Load(), Executions: c.executions.Load(),
 		FunctionErrors: c.functionErrors.Load(), Timeouts: c.timeouts.Load(), ColdStarts: c.coldStarts.Load(),
 		Throttles: c.throttles.Load(), Errors: c.errors.Load(),
-		EventsQueued: c.eventsQueued.Load(), EventsSucceeded: c.eventsSucceeded.Load(),
-		EventsFailed: c.eventsFailed.Load(), EventsDropped: c.eventsDropped.Load(), EventRetries: c.eventRetries.Load(),
+		EventsQueued: c.events.queued.Load(), EventsSucceeded: c.events.succeeded.Load(),
+		EventsFailed: c.events.failed.Load(), EventsDropped: c.events.dropped.Load(), EventRetries: c.events.retries.Load(),
 		Faults: map[Fault]int64{},
 	}
 	for f := range s.faults.injected {
