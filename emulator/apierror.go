@@ -138,6 +138,17 @@ func errThrottled(reason string) *apiError {
 	return e
 }
 
+// errBusy answers a request the emulator has no room for — its
+// request-bytes budget is spent — the way Lambda throttles a caller: 429 TooManyRequestsException with Reason
+// CallerRateLimitExceeded, the answer real Lambda gives Event invocations
+// sent faster than it takes them (raw body in fyoorer/ShadowClone#46,
+// whose client, Lithops, invokes with InvocationType Event). A 429 tells
+// every SDK and lambdafan that nothing ran and the call may be retried
+// after a backoff, where a 503 would leave a synchronous caller unsure.
+func errBusy() *apiError {
+	return errThrottled("CallerRateLimitExceeded")
+}
+
 // errSyncTooLarge answers a request body over the synchronous limit. Lambda
 // answers RequestEntityTooLargeException, not the RequestTooLargeException
 // its API model declares (aws/aws-sdk-go#3080, aws/aws-sdk#45,

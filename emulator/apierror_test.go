@@ -180,7 +180,7 @@ func TestInvoke_Wire(t *testing.T) {
 		},
 		{
 			name: "unknown operation",
-			call: call{function: "echo", tamper: func(r *http.Request) {
+			call: call{function: "echo", prepare: func(r *http.Request) {
 				r.URL.Path = strings.TrimSuffix(r.URL.Path, "/invocations") + "/invoke-async"
 				r.URL.RawPath = ""
 			}},

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"cmp"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -35,6 +37,10 @@ const (
 	// DefaultMaxEventRetries is how many times an Event invocation whose
 	// function fails is retried, as in Lambda.
 	DefaultMaxEventRetries = 2
+	// DefaultMaxRequestBytes is Config.MaxRequestBytes when it is 0: room
+	// for 21 bodies of the largest synchronous payload, or 128 of the
+	// largest Event payload, at once.
+	DefaultMaxRequestBytes = 128 << 20
 	// MaxConcurrencyPerEnvironment is the largest
 	// Function.MaxConcurrencyPerEnvironment, Lambda's limit for
 	// PerExecutionEnvironmentMaxConcurrency.
@@ -76,6 +82,17 @@ type Config struct {
 	// invocation. Nil means Lambda's one minute then two minutes; tests
 	// usually shorten them.
 	EventRetryDelays []time.Duration
+
+	// MaxRequestBytes caps the bytes of request bodies the server holds
+	// at once, across all requests: a body is held from the moment the
+	// server starts reading it until its call is answered (for a
+	// synchronous invocation, until the function returned). A request
+	// whose body does not fit is answered 429 TooManyRequestsException
+	// (Reason CallerRateLimitExceeded) without being read, as Lambda
+	// throttles a caller. Bodies are read only from requests whose
+	// signature headers passed every check that needs no body, so an
+	// unsigned request never holds any. 0 means DefaultMaxRequestBytes.
+	MaxRequestBytes int64
 
 	// Faults injects failures into the Invoke API, for testing clients.
 	Faults Faults
@@ -146,4 +163,14 @@ type Function struct {
 	// once; a timed-out invocation fails but its environment is not
 	// killed. 0 or 1 means one invocation at a time, as in Lambda.
 	MaxConcurrencyPerEnvironment int
+}
+
+// setLimitDefaults applies the defaults of the limits on what the server
+// holds in memory and rejects negative ones.
+func (cfg *Config) setLimitDefaults() error {
+	if cfg.MaxRequestBytes < 0 {
+		return fmt.Errorf("negative limit: max request bytes %d", cfg.MaxRequestBytes)
+	}
+	cfg.MaxRequestBytes = cmp.Or(cfg.MaxRequestBytes, DefaultMaxRequestBytes)
+	return nil
 }

@@ -8,7 +8,7 @@ import (
 
 // Stats counts what a Server has done since it started.
 type Stats struct {
-	// Requests is the number of Invoke API calls received.
+	// Requests is the number of API calls received, of every operation.
 	Requests int64
 	// Executions is the number of times a function ran (Event retries
 	// included).
@@ -20,10 +20,11 @@ type Stats struct {
 	// ColdStarts counts executions that started a new environment.
 	ColdStarts int64
 	// Throttles counts calls answered 429 because of concurrency limits
-	// (injected throttles are counted in Faults).
+	// or a spent request-bytes budget (injected throttles are counted in
+	// Faults).
 	Throttles int64
 	// Errors counts calls answered with another error status (invalid
-	// requests, unknown functions, bad signatures).
+	// requests, unknown functions or operations, bad signatures).
 	Errors int64
 	// Faults counts injected faults by kind.
 	Faults map[Fault]int64
