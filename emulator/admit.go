@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -59,6 +60,10 @@ func (a *admitted) release() {
 func (s *Server) admit(r *http.Request, a *admitted) *apiError {
 	*a = admitted{region: DefaultRegion, budget: s.bodyBytes}
 	if s.auth == nil {
+		// NoAuth: take the region from a signature when there is one.
+		if region := scopeRegion(r.Header.Get("Authorization")); validRegion(region) {
+			a.region = region
+		}
 		return s.readBody(r, a)
 	}
 	sig, signedAt, aerr := s.auth.checkHeaders(r)
@@ -86,6 +91,24 @@ func (s *Server) admit(r *http.Request, a *admitted) *apiError {
 		return nil
 	}
 	return s.auth.checkSignature(r.Context(), r, sig, signedAt, string(hash[:]))
+}
+
+// scopeRegion returns the region of the credential scope of a SigV4
+// Authorization header ("… Credential=AKID/DATE/REGION/SERVICE/…"), or ""
+// when there is none, without parsing (or allocating) the rest.
+func scopeRegion(authz string) string {
+	_, cred, ok := strings.Cut(authz, "Credential=")
+	if !ok {
+		return ""
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	for range 2 { // past the key and the date
+		if _, cred, ok = strings.Cut(cred, "/"); !ok {
+			return ""
+		}
+	}
+	region, _, _ := strings.Cut(cred, "/")
+	return region
 }
 
 // signedPayloadHash returns the X-Amz-Content-Sha256 of r and whether it

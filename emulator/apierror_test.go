@@ -238,7 +238,7 @@ func TestServer_ServeHTTP_NoAuth(t *testing.T) {
 	if w.Code != 200 || w.Body.String() != `"hi"` {
 		t.Fatalf("got %d %q, want 200 \"hi\"", w.Code, w.Body)
 	}
-	if inv := <-rec; inv.InvokedFunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:rec" {
-		t.Errorf("invoked ARN %q", inv.InvokedFunctionARN)
+	if inv := <-rec; inv.InvokedFunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:rec" || inv.Region != emulator.DefaultRegion {
+		t.Errorf("invoked ARN %q, region %q", inv.InvokedFunctionARN, inv.Region)
 	}
 }

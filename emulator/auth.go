@@ -108,6 +108,12 @@ func (a *authenticator) checkHeaders(r *http.Request) (sigV4, time.Time, *apiErr
 		return sig, signedAt, aerr
 	}
 	switch {
+	case !validRegion(sig.region):
+		// Checked before anything is built from it: the region ends up in
+		// ARNs and in what handlers see. The message is AWS's
+		// ("Credential should be scoped to a valid region, not 'c'. ",
+		// dynalite's record of DynamoDB's front end).
+		return sig, signedAt, invalidSignature("Credential should be scoped to a valid region, not '%s'. ", sig.region)
 	case sig.service != "lambda":
 		return sig, signedAt, invalidSignature("Credential should be scoped to correct service: 'lambda'. ")
 	case sig.date != amzDate[:8]:

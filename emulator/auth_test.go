@@ -76,6 +76,11 @@ func TestServer_Signature(t *testing.T) {
 			tamper: func(r *http.Request) { r.Header.Set("X-Amz-Security-Token", "other") }},
 			code: "InvalidSignatureException", message: mismatch},
 		{name: "ARN function name, escaped path", call: call{at: now, function: "arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST"}},
+		{name: "well-formed region Lambda does not run in", call: call{at: now, region: "xx-fake-9"}},
+		{name: "region that is not a region", call: call{at: now, region: "us-east-1 ;x=<script>"},
+			code: "InvalidSignatureException", message: "Credential should be scoped to a valid region, not 'us-east-1 ;x=<script>'. "},
+		{name: "empty region", call: call{at: now, region: "-"},
+			code: "InvalidSignatureException", message: "Credential should be scoped to a valid region, not '-'. "},
 		// A captured request replayed with an x-amz-* header added must
 		// not be acted on: every SDK signs those headers.
 		{name: "unsigned invocation type added", call: call{at: now, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Invocation-Type", "Event") }},
@@ -120,8 +125,8 @@ func TestServer_Signature(t *testing.T) {
 			}
 		})
 	}
-	if st := srv.Stats(); st.Executions != 6 {
-		t.Errorf("%d executions, want 6: one per accepted request", st.Executions)
+	if st := srv.Stats(); st.Executions != 7 {
+		t.Errorf("%d executions, want 7: one per accepted request", st.Executions)
 	}
 }
 
@@ -146,6 +151,12 @@ func TestServer_NoAuth(t *testing.T) {
 		if resp, got := c.do(t, srv); resp.StatusCode != 200 || string(got) != "1" {
 			t.Errorf("NoAuth: got %d %s, want 200 1", resp.StatusCode, got)
 		}
+	}
+	// The region still comes from a signature, checked or not.
+	c := call{function: "arn:aws:lambda:eu-west-1:123456789012:function:nope", region: "eu-west-1",
+		creds: &aws.Credentials{AccessKeyID: "ANY", SecretAccessKey: "ANY"}}
+	if resp, got := c.do(t, srv); resp.StatusCode != 404 || errorBody(t, got)["Message"] != "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:nope" {
+		t.Errorf("NoAuth, signed for eu-west-1: got %d %s", resp.StatusCode, got)
 	}
 }
 
