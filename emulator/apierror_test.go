@@ -97,6 +97,13 @@ func TestInvoke_Wire(t *testing.T) {
 			body:   `{"Type":"User","Message":"Functions from 'us-west-2' are not reachable in this region ('us-east-1')"}`,
 		},
 		{
+			name:   "ARN of another account",
+			call:   call{function: "arn:aws:lambda:us-east-1:999999999999:function:echo"},
+			status: 403,
+			header: headers{"X-Amzn-Errortype": "AccessDeniedException", "Content-Type": "application/json"},
+			body:   `{"Message":"User: arn:aws:iam::123456789012:root is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:999999999999:function:echo because no resource-based policy allows the lambda:InvokeFunction action"}`,
+		},
+		{
 			name:   "region from the signature",
 			call:   call{function: "arn:aws:lambda:us-west-2:123456789012:function:nope", region: "us-west-2"},
 			status: 404,

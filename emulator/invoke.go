@@ -110,7 +110,7 @@ func (s *Server) parseInvoke(call *apiRequest) (invokeRequest, *apiError) {
 		return req, errValidation(lt, "logType", "Member must satisfy enum value set: [Tail, None]")
 	}
 
-	t, aerr := s.resolve(call.region, parsed, qualifier)
+	t, aerr := s.resolve(call.region, parsed, qualifier, "lambda:InvokeFunction")
 	if aerr != nil {
 		return req, aerr
 	}

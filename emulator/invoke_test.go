@@ -275,8 +275,18 @@ func TestInvoke_SDKErrors(t *testing.T) {
 	})
 
 	t.Run("ARN of another account", func(t *testing.T) {
-		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("arn:aws:lambda:us-east-1:999999999999:function:echo")})
-		apiError(t, err, "ResourceNotFoundException", 404, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:echo")
+		// Whether or not the function exists there: the caller may not
+		// use another account's functions.
+		for _, name := range []string{"echo", "nope"} {
+			_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("arn:aws:lambda:us-east-1:999999999999:function:" + name)})
+			apiError(t, err, "AccessDeniedException", 403,
+				"User: arn:aws:iam::123456789012:root is not authorized to perform: lambda:InvokeFunction on resource: "+
+					"arn:aws:lambda:us-east-1:999999999999:function:"+name+" because no resource-based policy allows the lambda:InvokeFunction action")
+		}
+		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("999999999999:function:echo:live")})
+		apiError(t, err, "AccessDeniedException", 403,
+			"User: arn:aws:iam::123456789012:root is not authorized to perform: lambda:InvokeFunction on resource: "+
+				"arn:aws:lambda:us-east-1:999999999999:function:echo:live because no resource-based policy allows the lambda:InvokeFunction action")
 	})
 
 	t.Run("ARN of another region", func(t *testing.T) {

@@ -39,10 +39,13 @@ func parseFunctionName(name string, query map[string][]string) (fnname.Name, str
 	return parsed, qualifier, nil
 }
 
-// resolve finds the function a call names, in region, with Lambda's
+// resolve finds the function a call names, in region, for action (the
+// IAM action of the call, e.g. "lambda:InvokeFunction"), with Lambda's
 // answers when it cannot: a region other than the endpoint's is
-// unreachable (404), and an unknown function or alias is not found (404).
-func (s *Server) resolve(region string, parsed fnname.Name, qualifier string) (target, *apiError) {
+// unreachable (404), another account's function is not the caller's to
+// use (403 AccessDeniedException, which also hides whether it exists),
+// and an unknown function or alias is not found (404).
+func (s *Server) resolve(region string, parsed fnname.Name, qualifier, action string) (target, *apiError) {
 	if parsed.Qualifier != "" {
 		if qualifier != "" && qualifier != parsed.Qualifier {
 			return target{}, errInvalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
@@ -52,9 +55,13 @@ func (s *Server) resolve(region string, parsed fnname.Name, qualifier string) (t
 	if parsed.Region != "" && parsed.Region != region {
 		return target{}, errRegionMismatch(parsed.Region, region)
 	}
+	if parsed.Account != "" && parsed.Account != s.cfg.AccountID {
+		return target{}, errAccessDenied(partitionOf(region), s.cfg.AccountID, action,
+			arnIn(region, parsed.Account, parsed.Function, qualifier))
+	}
 	arn := s.functionARN(region, parsed.Function, qualifier)
 	fn, ok := s.functions[parsed.Function]
-	if !ok || (parsed.Account != "" && parsed.Account != s.cfg.AccountID) {
+	if !ok {
 		return target{}, errFunctionNotFound(arn)
 	}
 	version, ok := fn.resolveQualifier(qualifier)
