@@ -139,7 +139,8 @@ func errThrottled(reason string) *apiError {
 }
 
 // errBusy answers a request the emulator has no room for — its
-// request-bytes budget is spent — the way Lambda throttles a caller: 429 TooManyRequestsException with Reason
+// request-bytes budget or its Event queue is full — the way Lambda
+// throttles a caller: 429 TooManyRequestsException with Reason
 // CallerRateLimitExceeded, the answer real Lambda gives Event invocations
 // sent faster than it takes them (raw body in fyoorer/ShadowClone#46,
 // whose client, Lithops, invokes with InvocationType Event). A 429 tells

@@ -41,6 +41,11 @@ const (
 	// for 21 bodies of the largest synchronous payload, or 128 of the
 	// largest Event payload, at once.
 	DefaultMaxRequestBytes = 128 << 20
+	// DefaultMaxQueuedEvents and DefaultMaxQueuedEventBytes are
+	// Config.MaxQueuedEvents and Config.MaxQueuedEventBytes when they
+	// are 0.
+	DefaultMaxQueuedEvents     = 100_000
+	DefaultMaxQueuedEventBytes = 128 << 20
 	// MaxConcurrencyPerEnvironment is the largest
 	// Function.MaxConcurrencyPerEnvironment, Lambda's limit for
 	// PerExecutionEnvironmentMaxConcurrency.
@@ -93,6 +98,16 @@ type Config struct {
 	// signature headers passed every check that needs no body, so an
 	// unsigned request never holds any. 0 means DefaultMaxRequestBytes.
 	MaxRequestBytes int64
+
+	// MaxQueuedEvents and MaxQueuedEventBytes bound the Event
+	// invocations accepted and not yet finished (queued, running or
+	// waiting to retry), by count and by payload bytes. An Event call
+	// beyond either is answered 429 TooManyRequestsException (Reason
+	// CallerRateLimitExceeded), as Lambda throttles asynchronous
+	// invocations. 0 means DefaultMaxQueuedEvents and
+	// DefaultMaxQueuedEventBytes.
+	MaxQueuedEvents     int
+	MaxQueuedEventBytes int64
 
 	// Faults injects failures into the Invoke API, for testing clients.
 	Faults Faults
@@ -168,9 +183,12 @@ type Function struct {
 // setLimitDefaults applies the defaults of the limits on what the server
 // holds in memory and rejects negative ones.
 func (cfg *Config) setLimitDefaults() error {
-	if cfg.MaxRequestBytes < 0 {
-		return fmt.Errorf("negative limit: max request bytes %d", cfg.MaxRequestBytes)
+	if cfg.MaxRequestBytes < 0 || cfg.MaxQueuedEvents < 0 || cfg.MaxQueuedEventBytes < 0 {
+		return fmt.Errorf("negative limit: max request bytes %d, max queued events %d, max queued event bytes %d",
+			cfg.MaxRequestBytes, cfg.MaxQueuedEvents, cfg.MaxQueuedEventBytes)
 	}
 	cfg.MaxRequestBytes = cmp.Or(cfg.MaxRequestBytes, DefaultMaxRequestBytes)
+	cfg.MaxQueuedEvents = cmp.Or(cfg.MaxQueuedEvents, DefaultMaxQueuedEvents)
+	cfg.MaxQueuedEventBytes = cmp.Or(cfg.MaxQueuedEventBytes, DefaultMaxQueuedEventBytes)
 	return nil
 }

@@ -11,13 +11,16 @@ import (
 // order, each as soon as its function has a free concurrent execution
 // (events wait for concurrency rather than being throttled), retrying a
 // failed execution after the configured delays, as Lambda's asynchronous
-// invocation queue does. It is safe for concurrent use.
+// invocation queue does. It holds at most a bounded number of events and
+// payload bytes (accepted and not yet finished, retries included) and
+// refuses more with Lambda's 429. It is safe for concurrent use.
 type eventQueue struct {
 	deps eventDeps
 
 	mu          sync.Mutex
 	queue       []queuedEvent
-	outstanding int // queued + running + waiting to retry
+	outstanding int   // queued + running + waiting to retry
+	bytes       int64 // their payloads
 	closed      bool
 	timers      map[*time.Timer]struct{}
 	wake        chan struct{} // a token when the queue may have work
@@ -38,7 +41,11 @@ type eventDeps struct {
 	execute func(req *invokeRequest) Output
 	// retryDelays are the waits before the retries of a failed event.
 	retryDelays []time.Duration
-	stats       *eventCounters
+	// maxEvents and maxBytes bound the events accepted and not finished,
+	// and their payload bytes.
+	maxEvents int
+	maxBytes  int64
+	stats     *eventCounters
 }
 
 // eventCounters count what happens to Event invocations; they are part of
@@ -57,6 +64,8 @@ func (s *Server) eventDeps() eventDeps {
 			return out
 		},
 		retryDelays: s.cfg.EventRetryDelays,
+		maxEvents:   s.cfg.MaxQueuedEvents,
+		maxBytes:    s.cfg.MaxQueuedEventBytes,
 		stats:       &s.stats.events,
 	}
 }
@@ -72,8 +81,10 @@ func newEventQueue(deps eventDeps) *eventQueue {
 	return q
 }
 
-// enqueue accepts an event.
-func (q *eventQueue) enqueue(req invokeRequest) {
+// enqueue accepts an event, or answers errBusy when the queue holds as
+// many events or payload bytes as it may.
+func (q *eventQueue) enqueue(req invokeRequest) *apiError {
+	size := int64(len(req.payload))
 	q.mu.Lock()
 	if q.closed {
 		// Accepted, then dropped at once, as when the server stops with
@@ -81,13 +92,19 @@ func (q *eventQueue) enqueue(req invokeRequest) {
 		q.mu.Unlock()
 		q.deps.stats.queued.Add(1)
 		q.deps.stats.dropped.Add(1)
-		return
+		return nil
+	}
+	if q.outstanding >= q.deps.maxEvents || q.bytes+size > q.deps.maxBytes {
+		q.mu.Unlock()
+		return errBusy()
 	}
 	q.outstanding++
+	q.bytes += size
 	q.queue = append(q.queue, queuedEvent{req: req})
 	q.mu.Unlock()
 	q.deps.stats.queued.Add(1)
 	q.signal()
+	return nil
 }
 
 // requeue puts back an event whose retry is due.
@@ -205,6 +222,7 @@ func (q *eventQueue) done(ev queuedEvent) {
 
 func (q *eventQueue) doneLocked(ev queuedEvent) {
 	q.outstanding--
+	q.bytes -= int64(len(ev.req.payload))
 	if q.outstanding == 0 {
 		close(q.idle)
 		q.idle = make(chan struct{})

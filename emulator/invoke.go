@@ -43,7 +43,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 	case "DryRun":
 		status = http.StatusNoContent
 	case "Event":
-		s.events.enqueue(req)
+		if aerr := s.events.enqueue(req); aerr != nil {
+			s.countError(aerr)
+			aerr.write(w, req.requestID)
+			return
+		}
 		status = http.StatusAccepted
 	default:
 		release, aerr := s.tryAcquire(req.fn)

@@ -19,9 +19,9 @@ type Stats struct {
 	Timeouts int64
 	// ColdStarts counts executions that started a new environment.
 	ColdStarts int64
-	// Throttles counts calls answered 429 because of concurrency limits
-	// or a spent request-bytes budget (injected throttles are counted in
-	// Faults).
+	// Throttles counts calls answered 429 because of concurrency limits,
+	// a full Event queue or a spent request-bytes budget (injected
+	// throttles are counted in Faults).
 	Throttles int64
 	// Errors counts calls answered with another error status (invalid
 	// requests, unknown functions or operations, bad signatures).
