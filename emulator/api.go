@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -24,11 +26,18 @@ type operation int
 const (
 	opUnknown operation = iota
 	opInvoke
+	opGetFunction
+	opGetFunctionConfiguration
+	opListFunctions
+	opListAliases
+	opGetAccountSettings
 )
 
-// ServeHTTP serves the Invoke API. Every request is authenticated before
-// anything else, its operation included, as at AWS, where an unsigned
-// request to any path gets a 403.
+// ServeHTTP serves the API: Invoke, and the read-only calls test suites
+// make (GetFunction, GetFunctionConfiguration, ListFunctions, ListAliases,
+// GetAccountSettings). Every request is authenticated before anything
+// else, its operation included, as at AWS, where an unsigned request to
+// any path gets a 403.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
 	requestID := newRequestID()
@@ -52,6 +61,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch op {
 	case opInvoke:
 		s.handleInvoke(w, req)
+	case opGetFunction, opGetFunctionConfiguration:
+		s.handleGetFunction(w, req, op == opGetFunctionConfiguration)
+	case opListFunctions:
+		s.handleListFunctions(w, req)
+	case opListAliases:
+		s.handleListAliases(w, req)
+	case opGetAccountSettings:
+		s.handleGetAccountSettings(w, req)
 	default:
 		e := userError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.EscapedPath())
 		s.countError(e)
@@ -60,17 +77,61 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // route finds the operation of a request from its method and escaped
-// path, and the operation's FunctionName label, still escaped.
+// path, and the operation's FunctionName label, still escaped. The paths
+// are those of the Lambda API model (aws-sdk-go-v2 service/lambda
+// schemas); ListFunctions and GetAccountSettings are accepted with and
+// without the trailing slash, which the API reference and older SDKs send
+// ("GET /2016-08-19/account-settings/") and aws-sdk-go-v2 does not.
 func route(method, path string) (operation, string) {
-	rest, ok := strings.CutPrefix(path, "/2015-03-31/functions/")
-	if !ok || method != http.MethodPost {
+	if path == "/2016-08-19/account-settings" || path == "/2016-08-19/account-settings/" {
+		if method == http.MethodGet {
+			return opGetAccountSettings, ""
+		}
 		return opUnknown, ""
 	}
-	name, sub, _ := strings.Cut(rest, "/")
-	if name == "" || sub != "invocations" {
+	rest, ok := strings.CutPrefix(path, "/2015-03-31/functions")
+	switch {
+	case !ok:
+		return opUnknown, ""
+	case rest == "" || rest == "/":
+		if method == http.MethodGet {
+			return opListFunctions, ""
+		}
+		return opUnknown, ""
+	case rest[0] != '/':
 		return opUnknown, ""
 	}
-	return opInvoke, name
+	name, sub, _ := strings.Cut(rest[1:], "/")
+	if name == "" {
+		return opUnknown, ""
+	}
+	switch {
+	case method == http.MethodPost && sub == "invocations":
+		return opInvoke, name
+	case method == http.MethodGet && sub == "" && !strings.HasSuffix(rest, "/"):
+		return opGetFunction, name
+	case method == http.MethodGet && sub == "configuration":
+		return opGetFunctionConfiguration, name
+	case method == http.MethodGet && sub == "aliases":
+		return opListAliases, name
+	}
+	return opUnknown, ""
+}
+
+// writeJSON answers 200 with v as the JSON body.
+func writeJSON(w http.ResponseWriter, requestID string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // only programming errors: the shapes are fixed
+		e := errServiceException()
+		e.write(w, requestID)
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = contentTypeJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["X-Amzn-Requestid"] = []string{requestID}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 func (s *Server) countError(e *apiError) {

@@ -15,9 +15,10 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// Server is a Lambda-compatible Invoke API endpoint. It is an
-// http.Handler; serve it with net/http (or httptest) and stop it with
-// Shutdown or Close. It is safe for concurrent use.
+// Server is a Lambda-compatible API endpoint: Invoke and the read-only
+// calls described in the package documentation. It is an http.Handler;
+// serve it with net/http (or httptest) and stop it with Shutdown or
+// Close. It is safe for concurrent use.
 type Server struct {
 	cfg       Config
 	functions map[string]*function
@@ -32,6 +33,9 @@ type Server struct {
 	// bodyBytes is the budget of request body bytes held at once
 	// (Config.MaxRequestBytes).
 	bodyBytes *semaphore.Weighted
+	// started is when the server was created: the LastModified of its
+	// functions.
+	started time.Time
 
 	// base is the parent of every execution's context: executions outlive
 	// the HTTP request that started them (as in Lambda, a client that
@@ -73,6 +77,7 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.started = s.now()
 	s.bodyBytes = semaphore.NewWeighted(cfg.MaxRequestBytes)
 	s.base, s.stop = context.WithCancel(context.Background())
 	if cfg.CountExecutions {
