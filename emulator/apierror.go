@@ -138,6 +138,40 @@ func errThrottled(reason string) *apiError {
 	return e
 }
 
+// errBusy answers a request the emulator has no room for — its
+// request-bytes budget or its Event queue is full — the way Lambda
+// throttles a caller: 429 TooManyRequestsException with Reason
+// CallerRateLimitExceeded, the answer real Lambda gives Event invocations
+// sent faster than it takes them (raw body in fyoorer/ShadowClone#46,
+// whose client, Lithops, invokes with InvocationType Event). A 429 tells
+// every SDK and lambdafan that nothing ran and the call may be retried
+// after a backoff, where a 503 would leave a synchronous caller unsure.
+func errBusy() *apiError {
+	return errThrottled("CallerRateLimitExceeded")
+}
+
+// errAccessDenied answers a call naming a function of another account:
+// the caller's credentials are the emulator account's, and no other
+// account's function has a resource-based policy granting them anything.
+// Lambda answers 403 AccessDeniedException with this message whether or
+// not the function exists (a captured `aws lambda invoke` of a
+// nonexistent function of another account reads "User:
+// arn:aws:iam::…:user/… is not authorized to perform:
+// lambda:InvokeFunction on resource:
+// arn:aws:lambda:us-east-1:123456789012:function:nonexistent-function
+// because no resource-based policy allows the lambda:InvokeFunction
+// action"; the same suffix in awslabs/aws-automated-incident-response-and-forensics#13),
+// with a body of just {"Message": …} (the raw 403 body in
+// danilop/LambdAuth#37). The caller is the account's root user: the
+// emulator has one key pair and no IAM users.
+func errAccessDenied(partition, account, action, resource string) *apiError {
+	e := frontEndError(http.StatusForbidden, "AccessDeniedException",
+		"User: arn:"+partition+":iam::"+account+":root is not authorized to perform: "+action+
+			" on resource: "+resource+" because no resource-based policy allows the "+action+" action")
+	e.capitalMessage = true
+	return e
+}
+
 // errSyncTooLarge answers a request body over the synchronous limit. Lambda
 // answers RequestEntityTooLargeException, not the RequestTooLargeException
 // its API model declares (aws/aws-sdk-go#3080, aws/aws-sdk#45,

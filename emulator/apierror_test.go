@@ -97,6 +97,13 @@ func TestInvoke_Wire(t *testing.T) {
 			body:   `{"Type":"User","Message":"Functions from 'us-west-2' are not reachable in this region ('us-east-1')"}`,
 		},
 		{
+			name:   "ARN of another account",
+			call:   call{function: "arn:aws:lambda:us-east-1:999999999999:function:echo"},
+			status: 403,
+			header: headers{"X-Amzn-Errortype": "AccessDeniedException", "Content-Type": "application/json"},
+			body:   `{"Message":"User: arn:aws:iam::123456789012:root is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:999999999999:function:echo because no resource-based policy allows the lambda:InvokeFunction action"}`,
+		},
+		{
 			name:   "region from the signature",
 			call:   call{function: "arn:aws:lambda:us-west-2:123456789012:function:nope", region: "us-west-2"},
 			status: 404,
@@ -180,7 +187,7 @@ func TestInvoke_Wire(t *testing.T) {
 		},
 		{
 			name: "unknown operation",
-			call: call{function: "echo", tamper: func(r *http.Request) {
+			call: call{function: "echo", prepare: func(r *http.Request) {
 				r.URL.Path = strings.TrimSuffix(r.URL.Path, "/invocations") + "/invoke-async"
 				r.URL.RawPath = ""
 			}},
@@ -238,7 +245,7 @@ func TestServer_ServeHTTP_NoAuth(t *testing.T) {
 	if w.Code != 200 || w.Body.String() != `"hi"` {
 		t.Fatalf("got %d %q, want 200 \"hi\"", w.Code, w.Body)
 	}
-	if inv := <-rec; inv.InvokedFunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:rec" {
-		t.Errorf("invoked ARN %q", inv.InvokedFunctionARN)
+	if inv := <-rec; inv.InvokedFunctionARN != "arn:aws:lambda:us-east-1:123456789012:function:rec" || inv.Region != emulator.DefaultRegion {
+		t.Errorf("invoked ARN %q, region %q", inv.InvokedFunctionARN, inv.Region)
 	}
 }

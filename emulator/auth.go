@@ -2,12 +2,11 @@ package emulator
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,52 +70,106 @@ func parseAuthorization(h string) (sigV4, *apiError) {
 	return s, nil
 }
 
-// verify checks r's signature over body and returns the region of its
-// credential scope: the region the client meant to call.
-func (a *authenticator) verify(ctx context.Context, r *http.Request, body []byte) (string, *apiError) {
+// checkHeaders runs every check of r's signature that needs no body:
+// the Authorization header's form, the signing date and its skew, the
+// credential scope (access key, region, service) and that the headers
+// that must be signed are. It returns the parsed signature and its
+// signing time for checkSignature. The checks follow the order of AWS's
+// front end as dynalite documents it (a DynamoDB emulator built against
+// the real service: date, then Host signed, then the credential scope,
+// then the key).
+func (a *authenticator) checkHeaders(r *http.Request) (sigV4, time.Time, *apiError) {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
-		return "", frontEndError(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return sigV4{}, time.Time{}, frontEndError(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 	}
 	sig, aerr := parseAuthorization(authz)
 	if aerr != nil {
-		return "", aerr
-	}
-	if sig.accessKeyID != a.creds.AccessKeyID {
-		return "", frontEndError(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
-	}
-	if sig.service != "lambda" {
-		return "", frontEndError(http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to correct service: 'lambda'. ")
+		return sig, time.Time{}, aerr
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	signedAt, err := time.Parse(amzDateFormat, amzDate)
 	if err != nil {
-		return "", frontEndError(http.StatusForbidden, "IncompleteSignatureException",
+		return sig, time.Time{}, frontEndError(http.StatusForbidden, "IncompleteSignatureException",
 			"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
 	now := a.now().UTC()
 	switch {
 	case signedAt.Before(now.Add(-MaxClockSkew)):
-		return "", invalidSignature(
+		return sig, signedAt, invalidSignature(
 			"Signature expired: %s is now earlier than %s (%s - 5 min.)",
 			amzDate, now.Add(-MaxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))
 	case signedAt.After(now.Add(MaxClockSkew)):
-		return "", invalidSignature(
+		return sig, signedAt, invalidSignature(
 			"Signature not yet current: %s is still later than %s (%s + 5 min.)",
 			amzDate, now.Add(MaxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))
 	}
-	if sig.date != amzDate[:8] {
-		return "", invalidSignature(
+	if aerr := checkSignedHeaders(r, sig.signedHeaders); aerr != nil {
+		return sig, signedAt, aerr
+	}
+	switch {
+	case !validRegion(sig.region):
+		// Checked before anything is built from it: the region ends up in
+		// ARNs and in what handlers see. The message is AWS's
+		// ("Credential should be scoped to a valid region, not 'c'. ",
+		// dynalite's record of DynamoDB's front end).
+		return sig, signedAt, invalidSignature("Credential should be scoped to a valid region, not '%s'. ", sig.region)
+	case sig.service != "lambda":
+		return sig, signedAt, invalidSignature("Credential should be scoped to correct service: 'lambda'. ")
+	case sig.date != amzDate[:8]:
+		return sig, signedAt, invalidSignature(
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
 			sig.date, amzDate[:8], amzDate)
+	case sig.accessKeyID != a.creds.AccessKeyID:
+		return sig, signedAt, frontEndError(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	}
+	return sig, signedAt, nil
+}
 
-	want, err := a.expectedSignature(ctx, r, body, sig, signedAt)
-	if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(sig.signature)) != 1 {
-		return "", invalidSignature(
-			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+// checkSignedHeaders requires Host and every x-amz-* header present to be
+// signed. A header left out of the signature could be added or changed by
+// anyone who captured the request: an unsigned X-Amz-Invocation-Type
+// would turn a synchronous call into an Event one. Every AWS SDK signs
+// them (aws-sdk-go-v2's signer signs all headers but Authorization,
+// User-Agent, X-Amzn-Trace-Id, Expect and Transfer-Encoding; botocore all
+// but Expect, User-Agent and X-Amzn-Trace-Id), so only a hand-made
+// request fails here. The message is the one AWS's JSON front end sends
+// for an unsigned Host ("'Host' or ':authority' must be a 'SignedHeader'
+// in the AWS Authorization.", an InvalidSignatureException in
+// aws/aws-sdk-php#2469) and for Content-Type ("'Content-Type' must be a
+// 'SignedHeader' in the AWS Authorization.", as scratchstack's
+// AWS-compatible verifier reproduces it).
+func checkSignedHeaders(r *http.Request, signed []string) *apiError {
+	if !slices.Contains(signed, "host") {
+		return invalidSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
 	}
-	return sig.region, nil
+	for name := range r.Header {
+		// Header names are canonical here: X-Amz-…, never x-amzn-….
+		if len(name) <= len("X-Amz-") || !strings.EqualFold(name[:len("X-Amz-")], "X-Amz-") {
+			continue
+		}
+		if !slices.ContainsFunc(signed, func(s string) bool { return strings.EqualFold(s, name) }) {
+			return invalidSignature("'%s' must be a 'SignedHeader' in the AWS Authorization.", name)
+		}
+	}
+	return nil
+}
+
+// checkSignature verifies sig, which checkHeaders accepted, over r and
+// the payload whose SHA-256 is payloadHash (lowercase hex).
+func (a *authenticator) checkSignature(ctx context.Context, r *http.Request, sig sigV4, signedAt time.Time, payloadHash string) *apiError {
+	want, err := a.expectedSignature(ctx, r, payloadHash, sig, signedAt)
+	if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(sig.signature)) != 1 {
+		return errSignatureMismatch()
+	}
+	return nil
+}
+
+// errSignatureMismatch is AWS's answer to a signature that does not match
+// the request.
+func errSignatureMismatch() *apiError {
+	return invalidSignature(
+		"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 }
 
 // invalidSignature is the 403 InvalidSignatureException AWS's front end
@@ -131,7 +184,7 @@ func invalidSignature(format string, args ...any) *apiError {
 // expectedSignature signs a copy of r holding only the headers the client
 // signed, exactly as the client's signer saw them, and returns the
 // signature.
-func (a *authenticator) expectedSignature(ctx context.Context, r *http.Request, body []byte, sig sigV4, signedAt time.Time) (string, error) {
+func (a *authenticator) expectedSignature(ctx context.Context, r *http.Request, payloadHash string, sig sigV4, signedAt time.Time) (string, error) {
 	// The copy is pooled scratch space: building a request, URL and header
 	// map per call was a tenth of the verification's allocations.
 	sc, _ := a.scratch.Get().(*signScratch)
@@ -155,10 +208,9 @@ func (a *authenticator) expectedSignature(ctx context.Context, r *http.Request, 
 			}
 		}
 	}
-	sum := sha256.Sum256(body)
 	creds := a.creds
 	creds.SessionToken = "" // a signed X-Amz-Security-Token header is copied above
-	if err := a.signer.SignHTTP(ctx, creds, &sc.req, hex.EncodeToString(sum[:]), sig.service, sig.region, signedAt); err != nil {
+	if err := a.signer.SignHTTP(ctx, creds, &sc.req, payloadHash, sig.service, sig.region, signedAt); err != nil {
 		return "", err
 	}
 	authz := header["Authorization"]

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
@@ -74,6 +76,26 @@ func TestServer_Signature(t *testing.T) {
 			tamper: func(r *http.Request) { r.Header.Set("X-Amz-Security-Token", "other") }},
 			code: "InvalidSignatureException", message: mismatch},
 		{name: "ARN function name, escaped path", call: call{at: now, function: "arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST"}},
+		{name: "well-formed region Lambda does not run in", call: call{at: now, region: "xx-fake-9"}},
+		{name: "region that is not a region", call: call{at: now, region: "us-east-1 ;x=<script>"},
+			code: "InvalidSignatureException", message: "Credential should be scoped to a valid region, not 'us-east-1 ;x=<script>'. "},
+		{name: "empty region", call: call{at: now, region: "-"},
+			code: "InvalidSignatureException", message: "Credential should be scoped to a valid region, not '-'. "},
+		// A captured request replayed with an x-amz-* header added must
+		// not be acted on: every SDK signs those headers.
+		{name: "unsigned invocation type added", call: call{at: now, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Invocation-Type", "Event") }},
+			code: "InvalidSignatureException", message: "'X-Amz-Invocation-Type' must be a 'SignedHeader' in the AWS Authorization."},
+		{name: "unsigned log type added", call: call{at: now, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Log-Type", "Tail") }},
+			code: "InvalidSignatureException", message: "'X-Amz-Log-Type' must be a 'SignedHeader' in the AWS Authorization."},
+		{name: "unsigned client context added", call: call{at: now, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Client-Context", "e30=") }},
+			code: "InvalidSignatureException", message: "'X-Amz-Client-Context' must be a 'SignedHeader' in the AWS Authorization."},
+		{name: "unsigned x-amz header of no meaning", call: call{at: now, tamper: func(r *http.Request) { r.Header.Set("x-amz-whatever", "1") }},
+			code: "InvalidSignatureException", message: "'X-Amz-Whatever' must be a 'SignedHeader' in the AWS Authorization."},
+		{name: "x-amzn header need not be signed", call: call{at: now, tamper: func(r *http.Request) { r.Header.Set("X-Amzn-Trace-Id", "Root=1-0-0") }}},
+		{name: "host not signed", call: call{at: now, tamper: func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "host;", "", 1))
+		}},
+			code: "InvalidSignatureException", message: "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.call
@@ -103,8 +125,8 @@ func TestServer_Signature(t *testing.T) {
 			}
 		})
 	}
-	if st := srv.Emulator.Stats(); st.Executions != 5 {
-		t.Errorf("%d executions, want 5: one per accepted request", st.Executions)
+	if st := srv.Emulator.Stats(); st.Executions != 7 {
+		t.Errorf("%d executions, want 7: one per accepted request", st.Executions)
 	}
 }
 
@@ -129,5 +151,115 @@ func TestServer_NoAuth(t *testing.T) {
 		if resp, got := c.do(t, srv); resp.StatusCode != 200 || string(got) != "1" {
 			t.Errorf("NoAuth: got %d %s, want 200 1", resp.StatusCode, got)
 		}
+	}
+	// The region still comes from a signature, checked or not.
+	c := call{function: "arn:aws:lambda:eu-west-1:123456789012:function:nope", region: "eu-west-1",
+		creds: &aws.Credentials{AccessKeyID: "ANY", SecretAccessKey: "ANY"}}
+	if resp, got := c.do(t, srv); resp.StatusCode != 404 || errorBody(t, got)["Message"] != "Function not found: arn:aws:lambda:eu-west-1:123456789012:function:nope" {
+		t.Errorf("NoAuth, signed for eu-west-1: got %d %s", resp.StatusCode, got)
+	}
+}
+
+// recordingClient is an HTTP client that keeps a copy of every request it
+// sends, with its body.
+type recordingClient struct {
+	sent []*http.Request
+	body [][]byte
+}
+
+func (c *recordingClient) Do(r *http.Request) (*http.Response, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	c.sent = append(c.sent, r.Clone(r.Context()))
+	c.body = append(c.body, b)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return http.DefaultClient.Do(r)
+}
+
+// TestServer_ReplayWithUnsignedHeader replays a request the real SDK
+// signed, for a synchronous invocation, with an X-Amz-Invocation-Type it
+// did not sign: before the fix the emulator queued it as an Event.
+func TestServer_ReplayWithUnsignedHeader(t *testing.T) {
+	rec := make(recorder, 4)
+	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{{Name: "rec", Handler: rec}}})
+	rc := &recordingClient{}
+	client := lambda.NewFromConfig(srv.AWSConfig(), func(o *lambda.Options) {
+		o.Retryer = aws.NopRetryer{}
+		o.HTTPClient = rc
+	})
+	out, err := client.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String("rec"), Payload: []byte(`"once"`)})
+	if err != nil || out.StatusCode != 200 {
+		t.Fatalf("SDK call: %v", err)
+	}
+	<-rec
+
+	for _, h := range []string{"X-Amz-Invocation-Type", "x-amz-invocation-type"} {
+		replay := rc.sent[0].Clone(t.Context())
+		replay.Body = io.NopCloser(bytes.NewReader(rc.body[0]))
+		replay.Header[h] = []string{"Event"}
+		resp, err := http.DefaultClient.Do(replay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || resp.Header.Get("X-Amzn-Errortype") != "InvalidSignatureException" {
+			t.Errorf("replay with %s: %d %s, want 403 InvalidSignatureException", h, resp.StatusCode, body)
+		}
+	}
+	if st := srv.Emulator.Stats(); st.Executions != 1 || st.EventsQueued != 0 {
+		t.Errorf("%d executions, %d events queued; the replays must not run", st.Executions, st.EventsQueued)
+	}
+}
+
+// TestServer_AuthenticatesEveryPath checks that a request is
+// authenticated before its operation is looked up: unsigned, any path
+// gets Lambda's 403; signed, an unknown one gets 404.
+func TestServer_AuthenticatesEveryPath(t *testing.T) {
+	srv := emulatortest.New(t, emulator.Config{Functions: emulator.BuiltinFunctions()})
+	paths := []struct{ method, path string }{
+		{"GET", "/"},
+		{"POST", "/nope"},
+		{"GET", "/2015-03-31/functions/echo/invocations"},
+		{"PUT", "/2015-03-31/functions/echo/invocations"},
+		{"POST", "/2014-11-13/functions/echo/invoke-async"},
+		{"POST", "//2015-03-31/functions/echo/invocations"},
+		{"GET", "/2015-03-31/functions/echo/aliases/live"},
+		{"DELETE", "/2015-03-31/functions/echo"},
+	}
+	for _, p := range paths {
+		for _, signed := range []bool{false, true} {
+			r, err := http.NewRequestWithContext(t.Context(), p.method, srv.URL+p.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.URL.RawPath = p.path
+			want, code := 403, "MissingAuthenticationTokenException"
+			if signed {
+				signEmpty(t, srv, r)
+				want, code = 404, "UnknownOperationException"
+			}
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want || resp.Header.Get("X-Amzn-Errortype") != code {
+				t.Errorf("%s %s (signed %v): %d %s, want %d %s", p.method, p.path, signed,
+					resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), want, code)
+			}
+		}
+	}
+}
+
+// signEmpty signs a request without a body for srv.
+func signEmpty(t *testing.T, srv *emulatortest.Server, r *http.Request) {
+	t.Helper()
+	const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(t.Context(), creds, r, emptyHash, "lambda", emulatortest.Region, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"cmp"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -35,6 +37,15 @@ const (
 	// DefaultMaxEventRetries is how many times an Event invocation whose
 	// function fails is retried, as in Lambda.
 	DefaultMaxEventRetries = 2
+	// DefaultMaxRequestBytes is Config.MaxRequestBytes when it is 0: room
+	// for 21 bodies of the largest synchronous payload, or 128 of the
+	// largest Event payload, at once.
+	DefaultMaxRequestBytes = 128 << 20
+	// DefaultMaxQueuedEvents and DefaultMaxQueuedEventBytes are
+	// Config.MaxQueuedEvents and Config.MaxQueuedEventBytes when they
+	// are 0.
+	DefaultMaxQueuedEvents     = 100_000
+	DefaultMaxQueuedEventBytes = 128 << 20
 	// MaxConcurrencyPerEnvironment is the largest
 	// Function.MaxConcurrencyPerEnvironment, Lambda's limit for
 	// PerExecutionEnvironmentMaxConcurrency.
@@ -76,6 +87,27 @@ type Config struct {
 	// invocation. Nil means Lambda's one minute then two minutes; tests
 	// usually shorten them.
 	EventRetryDelays []time.Duration
+
+	// MaxRequestBytes caps the bytes of request bodies the server holds
+	// at once, across all requests: a body is held from the moment the
+	// server starts reading it until its call is answered (for a
+	// synchronous invocation, until the function returned). A request
+	// whose body does not fit is answered 429 TooManyRequestsException
+	// (Reason CallerRateLimitExceeded) without being read, as Lambda
+	// throttles a caller. Bodies are read only from requests whose
+	// signature headers passed every check that needs no body, so an
+	// unsigned request never holds any. 0 means DefaultMaxRequestBytes.
+	MaxRequestBytes int64
+
+	// MaxQueuedEvents and MaxQueuedEventBytes bound the Event
+	// invocations accepted and not yet finished (queued, running or
+	// waiting to retry), by count and by payload bytes. An Event call
+	// beyond either is answered 429 TooManyRequestsException (Reason
+	// CallerRateLimitExceeded), as Lambda throttles asynchronous
+	// invocations. 0 means DefaultMaxQueuedEvents and
+	// DefaultMaxQueuedEventBytes.
+	MaxQueuedEvents     int
+	MaxQueuedEventBytes int64
 
 	// Faults injects failures into the Invoke API, for testing clients.
 	Faults Faults
@@ -148,4 +180,17 @@ type Function struct {
 	// killed. 0 or 1 means one invocation at a time, as in Lambda.
 	// Setting it on a Handler function is an error.
 	MaxConcurrencyPerEnvironment int
+}
+
+// setLimitDefaults applies the defaults of the limits on what the server
+// holds in memory and rejects negative ones.
+func (cfg *Config) setLimitDefaults() error {
+	if cfg.MaxRequestBytes < 0 || cfg.MaxQueuedEvents < 0 || cfg.MaxQueuedEventBytes < 0 {
+		return fmt.Errorf("negative limit: max request bytes %d, max queued events %d, max queued event bytes %d",
+			cfg.MaxRequestBytes, cfg.MaxQueuedEvents, cfg.MaxQueuedEventBytes)
+	}
+	cfg.MaxRequestBytes = cmp.Or(cfg.MaxRequestBytes, DefaultMaxRequestBytes)
+	cfg.MaxQueuedEvents = cmp.Or(cfg.MaxQueuedEvents, DefaultMaxQueuedEvents)
+	cfg.MaxQueuedEventBytes = cmp.Or(cfg.MaxQueuedEventBytes, DefaultMaxQueuedEventBytes)
+	return nil
 }

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -9,13 +11,16 @@ import (
 // order, each as soon as its function has a free concurrent execution
 // (events wait for concurrency rather than being throttled), retrying a
 // failed execution after the configured delays, as Lambda's asynchronous
-// invocation queue does. It is safe for concurrent use.
+// invocation queue does. It holds at most a bounded number of events and
+// payload bytes (accepted and not yet finished, retries included) and
+// refuses more with Lambda's 429. It is safe for concurrent use.
 type eventQueue struct {
-	s *Server
+	deps eventDeps
 
 	mu          sync.Mutex
 	queue       []queuedEvent
-	outstanding int // queued + running + waiting to retry
+	outstanding int   // queued + running + waiting to retry
+	bytes       int64 // their payloads
 	closed      bool
 	timers      map[*time.Timer]struct{}
 	wake        chan struct{} // a token when the queue may have work
@@ -25,38 +30,98 @@ type eventQueue struct {
 	running    sync.WaitGroup
 }
 
+// eventDeps is what an eventQueue needs from the server that owns it.
+type eventDeps struct {
+	// base ends when the server closes: executions wait for concurrency
+	// under it.
+	base context.Context
+	// acquire waits for one concurrent execution of fn.
+	acquire func(ctx context.Context, fn *function) (release func(), err error)
+	// execute runs one invocation and returns its output.
+	execute func(req *invokeRequest) Output
+	// retryDelays are the waits before the retries of a failed event.
+	retryDelays []time.Duration
+	// maxEvents and maxBytes bound the events accepted and not finished,
+	// and their payload bytes.
+	maxEvents int
+	maxBytes  int64
+	stats     *eventCounters
+}
+
+// eventCounters count what happens to Event invocations; they are part of
+// the server's Stats.
+type eventCounters struct {
+	queued, succeeded, failed, dropped, retries atomic.Int64
+}
+
+// eventDeps gives the event queue what it uses of s, and nothing more.
+func (s *Server) eventDeps() eventDeps {
+	return eventDeps{
+		base:    s.base,
+		acquire: s.acquire,
+		execute: func(req *invokeRequest) Output {
+			out, _ := s.execute(req, false)
+			return out
+		},
+		retryDelays: s.cfg.EventRetryDelays,
+		maxEvents:   s.cfg.MaxQueuedEvents,
+		maxBytes:    s.cfg.MaxQueuedEventBytes,
+		stats:       &s.stats.events,
+	}
+}
+
 type queuedEvent struct {
 	req     invokeRequest
 	attempt int // executions so far
 }
 
-func newEventQueue(s *Server) *eventQueue {
-	q := &eventQueue{s: s, wake: make(chan struct{}, 1), idle: make(chan struct{}), timers: map[*time.Timer]struct{}{}}
+func newEventQueue(deps eventDeps) *eventQueue {
+	q := &eventQueue{deps: deps, wake: make(chan struct{}, 1), idle: make(chan struct{}), timers: map[*time.Timer]struct{}{}}
 	q.dispatcher.Go(q.dispatch)
 	return q
 }
 
-// enqueue accepts an event.
-func (q *eventQueue) enqueue(req invokeRequest) {
-	q.s.stats.eventsQueued.Add(1)
-	q.push(queuedEvent{req: req}, true)
-}
-
-func (q *eventQueue) push(ev queuedEvent, isNew bool) {
+// enqueue accepts an event, or answers errBusy when the queue holds as
+// many events or payload bytes as it may.
+func (q *eventQueue) enqueue(req invokeRequest) *apiError {
+	size := int64(len(req.payload))
 	q.mu.Lock()
 	if q.closed {
+		// Accepted, then dropped at once, as when the server stops with
+		// the event queued.
 		q.mu.Unlock()
-		q.s.stats.eventsDropped.Add(1)
-		if !isNew {
-			q.done()
-		}
-		return
+		q.deps.stats.queued.Add(1)
+		q.deps.stats.dropped.Add(1)
+		return nil
 	}
-	if isNew {
-		q.outstanding++
+	if q.outstanding >= q.deps.maxEvents || q.bytes+size > q.deps.maxBytes {
+		q.mu.Unlock()
+		return errBusy()
+	}
+	q.outstanding++
+	q.bytes += size
+	q.queue = append(q.queue, queuedEvent{req: req})
+	q.mu.Unlock()
+	q.deps.stats.queued.Add(1)
+	q.signal()
+	return nil
+}
+
+// requeue puts back an event whose retry is due.
+func (q *eventQueue) requeue(ev queuedEvent) {
+	q.mu.Lock()
+	if q.closed {
+		q.deps.stats.dropped.Add(1)
+		q.doneLocked(ev)
+		q.mu.Unlock()
+		return
 	}
 	q.queue = append(q.queue, ev)
 	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *eventQueue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -76,7 +141,7 @@ func (q *eventQueue) dispatch() {
 			select {
 			case <-q.wake:
 				continue
-			case <-q.s.base.Done():
+			case <-q.deps.base.Done():
 				return
 			}
 		}
@@ -88,18 +153,18 @@ func (q *eventQueue) dispatch() {
 		if ev.req.fn.reservedZero {
 			// Lambda keeps retrying throttled events until they expire
 			// (six hours by default); here they expire at once.
-			q.s.stats.eventsDropped.Add(1)
-			q.done()
+			q.deps.stats.dropped.Add(1)
+			q.done(ev)
 			continue
 		}
-		release, err := q.s.acquire(q.s.base, ev.req.fn)
+		release, err := q.deps.acquire(q.deps.base, ev.req.fn)
 		if err != nil { // the server is closing
-			q.s.stats.eventsDropped.Add(1)
-			q.done()
+			q.deps.stats.dropped.Add(1)
+			q.done(ev)
 			return
 		}
 		q.running.Go(func() {
-			out, _ := q.s.execute(&ev.req, false)
+			out := q.deps.execute(&ev.req)
 			release()
 			q.finished(ev, out)
 		})
@@ -111,23 +176,23 @@ func (q *eventQueue) dispatch() {
 func (q *eventQueue) finished(ev queuedEvent, out Output) {
 	ev.attempt++
 	retries := ev.attempt - 1
-	if ev.req.cancelled { // the server stopped it: neither failed nor retried
-		q.s.stats.eventsDropped.Add(1)
-		q.done()
+	st := q.deps.stats
+	switch {
+	case ev.req.cancelled: // the server stopped it: neither failed nor retried
+		st.dropped.Add(1)
+		q.done(ev)
+		return
+	case !out.Error:
+		st.succeeded.Add(1)
+		q.done(ev)
+		return
+	case retries >= ev.req.fn.maxRetries:
+		st.failed.Add(1)
+		q.done(ev)
 		return
 	}
-	if !out.Error {
-		q.s.stats.eventsSucceeded.Add(1)
-		q.done()
-		return
-	}
-	if retries >= ev.req.fn.maxRetries {
-		q.s.stats.eventsFailed.Add(1)
-		q.done()
-		return
-	}
-	q.s.stats.eventRetries.Add(1)
-	delays := q.s.cfg.EventRetryDelays
+	st.retries.Add(1)
+	delays := q.deps.retryDelays
 	var delay time.Duration
 	if len(delays) > 0 {
 		delay = delays[min(retries, len(delays)-1)]
@@ -135,8 +200,8 @@ func (q *eventQueue) finished(ev queuedEvent, out Output) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		q.s.stats.eventsDropped.Add(1)
-		q.doneLocked()
+		st.dropped.Add(1)
+		q.doneLocked(ev)
 		return
 	}
 	var t *time.Timer
@@ -144,19 +209,20 @@ func (q *eventQueue) finished(ev queuedEvent, out Output) {
 		q.mu.Lock()
 		delete(q.timers, t)
 		q.mu.Unlock()
-		q.push(ev, false)
+		q.requeue(ev)
 	})
 	q.timers[t] = struct{}{}
 }
 
-func (q *eventQueue) done() {
+func (q *eventQueue) done(ev queuedEvent) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.doneLocked()
+	q.doneLocked(ev)
 }
 
-func (q *eventQueue) doneLocked() {
+func (q *eventQueue) doneLocked(ev queuedEvent) {
 	q.outstanding--
+	q.bytes -= int64(len(ev.req.payload))
 	if q.outstanding == 0 {
 		close(q.idle)
 		q.idle = make(chan struct{})
@@ -188,7 +254,7 @@ func (q *eventQueue) close() {
 	}
 	q.queue, q.timers = nil, nil
 	q.mu.Unlock()
-	q.s.stats.eventsDropped.Add(int64(dropped))
+	q.deps.stats.dropped.Add(int64(dropped))
 	q.dispatcher.Wait()
 	q.running.Wait()
 }

@@ -195,3 +195,63 @@ func TestServer_Close(t *testing.T) {
 		}
 	})
 }
+
+// TestServer_EventQueueBound sends Event invocations to a function that
+// is busy: the queue takes as many as its bounds allow and throttles the
+// rest as Lambda throttles asynchronous invocations. Before the fix it
+// took them all, 1 MB each, for as long as the function stayed busy.
+func TestServer_EventQueueBound(t *testing.T) {
+	t.Run("count", func(t *testing.T) {
+		blk := newBlocker(4)
+		srv := emulatortest.New(t, emulator.Config{MaxQueuedEvents: 3,
+			Functions: []emulator.Function{{Name: "busy", Handler: blk, ReservedConcurrency: ptr(1)}}})
+		client := newClient(srv)
+		sendEvents(t, client, "busy", 3) // one runs, two wait
+		<-blk.started
+		_, err := client.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String("busy"),
+			InvocationType: types.InvocationTypeEvent, Payload: []byte(`"one too many"`)})
+		if reason := throttleReason(t, err); reason != types.ThrottleReasonCallerRateLimitExceeded {
+			t.Errorf("reason %q, want CallerRateLimitExceeded", reason)
+		}
+		close(blk.release)
+		if st := srv.Emulator.Stats(); st.EventsQueued != 3 || st.Throttles != 1 {
+			t.Errorf("%d events queued, %d throttled; want 3, 1", st.EventsQueued, st.Throttles)
+		}
+	})
+
+	t.Run("bytes", func(t *testing.T) {
+		const mb = 1 << 20
+		const bound = 8 * mb
+		blk := newBlocker(bound / emulator.MaxAsyncPayloadBytes) // room for every accepted event
+		srv := emulatortest.New(t, emulator.Config{MaxQueuedEventBytes: bound,
+			Functions: []emulator.Function{{Name: "busy", Handler: blk, ReservedConcurrency: ptr(1)}}})
+		client := newClient(srv)
+		payload := jsonString(emulator.MaxAsyncPayloadBytes)
+		before := liveHeap()
+		accepted, throttled := 0, 0
+		for range 100 {
+			_, err := client.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String("busy"),
+				InvocationType: types.InvocationTypeEvent, Payload: payload})
+			if err == nil {
+				accepted++
+				continue
+			}
+			if reason := throttleReason(t, err); reason != types.ThrottleReasonCallerRateLimitExceeded {
+				t.Fatalf("reason %q, want CallerRateLimitExceeded", reason)
+			}
+			throttled++
+		}
+		grew := int64(liveHeap()) - int64(before)
+		t.Logf("%d accepted, %d throttled; live heap grew by %.1f MB", accepted, throttled, float64(grew)/mb)
+		if accepted != bound/emulator.MaxAsyncPayloadBytes {
+			t.Errorf("%d events of 1 MB accepted, want %d", accepted, bound/emulator.MaxAsyncPayloadBytes)
+		}
+		// Unbounded, it grows by 100 MB. The slack covers the payload the
+		// running handler copies and, on a loaded machine, calls whose
+		// goroutines have answered but not yet ended.
+		if grew > bound+16*mb {
+			t.Errorf("live heap grew by %d MB holding events, more than the %d MB bound", grew/mb, bound/mb)
+		}
+		close(blk.release)
+	})
+}

@@ -75,6 +75,7 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 		FunctionName:       fn.def.Name,
 		InvokedFunctionARN: req.invokedARN,
 		Version:            req.version,
+		Region:             req.region,
 		Payload:            req.payload,
 		ClientContext:      req.clientContext,
 		Deadline:           deadline,

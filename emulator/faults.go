@@ -168,63 +168,43 @@ func (fi *faultInjector) draw() Fault {
 	return NoFault
 }
 
-// pendingFault is a fault decided for a call, applied once the call reaches
-// the point where it strikes.
-type pendingFault struct {
+// faultPlan is the fault drawn for one Invoke call. The handler holds it
+// from the draw, before the function runs, to the point where the fault
+// strikes, which for FaultResetAfter and FaultSlow is after the function
+// ran. The zero value injects nothing.
+type faultPlan struct {
 	fi    *faultInjector
 	fault Fault
 }
 
-type faultKey struct{}
-
-// before decides the call's fault, applies the configured latency, and
-// returns the fault to answer with now (those that strike before the
-// function runs) or nil. A fault that strikes after the function is kept
-// in the request's context for after.
-func (fi *faultInjector) before(ctx context.Context) *pendingFault {
+// plan applies the configured latency, then draws the call's fault.
+func (fi *faultInjector) plan(ctx context.Context) faultPlan {
 	if !fi.enabled {
-		return nil
+		return faultPlan{}
 	}
 	if fi.cfg.Latency > 0 {
 		wait(ctx, fi.cfg.Latency)
 	}
 	f := fi.draw()
-	if f == NoFault {
-		return nil
+	if f != NoFault {
+		fi.injected[f].Add(1)
 	}
-	fi.injected[f].Add(1)
-	p := &pendingFault{fi: fi, fault: f}
-	if f == FaultResetAfter || f == FaultSlow {
-		if holder, ok := ctx.Value(faultKey{}).(*pendingFault); ok {
-			*holder = *p
-		}
-		return nil
-	}
-	return p
+	return faultPlan{fi: fi, fault: f}
 }
 
-// after returns the post-execution fault decided for this call, if any.
-func (fi *faultInjector) after(ctx context.Context) *pendingFault {
-	if !fi.enabled {
-		return nil
-	}
-	if holder, ok := ctx.Value(faultKey{}).(*pendingFault); ok && holder.fault != NoFault {
-		return holder
-	}
-	return nil
+// strikesBefore reports whether the fault answers the call instead of
+// running the function.
+func (p faultPlan) strikesBefore() bool {
+	return p.fault != NoFault && !p.strikesAfter()
 }
 
-// withFaultSlot gives the request a place for a fault that strikes after
-// the function has run.
-func (fi *faultInjector) withFaultSlot(r *http.Request) *http.Request {
-	if !fi.enabled {
-		return r
-	}
-	return r.WithContext(context.WithValue(r.Context(), faultKey{}, &pendingFault{}))
+// strikesAfter reports whether the fault strikes once the function ran.
+func (p faultPlan) strikesAfter() bool {
+	return p.fault == FaultResetAfter || p.fault == FaultSlow
 }
 
 // apply answers the call the way the fault dictates.
-func (p *pendingFault) apply(w http.ResponseWriter, requestID string) {
+func (p faultPlan) apply(w http.ResponseWriter, requestID string) {
 	switch p.fault {
 	case FaultThrottle:
 		errThrottled("CallerRateLimitExceeded").write(w, requestID)

@@ -25,6 +25,10 @@ type function struct {
 	reservedZero bool
 	inFlight     atomic.Int64
 	maxRetries   int
+	// revisionID is the function's RevisionId, and aliasRevisions its
+	// aliases', each fixed for the life of the server.
+	revisionID     string
+	aliasRevisions map[string]string
 }
 
 // Validate reports the first of f's settings that [New] would reject, in
@@ -55,7 +59,8 @@ func newFunction(def Function) (*function, error) {
 	if def.MemorySize < 128 || def.MemorySize > 10240 {
 		return nil, fmt.Errorf("function %s: memory size %d MB is outside 128..10240", def.Name, def.MemorySize)
 	}
-	f := &function{def: def, handler: def.Handler, aliases: maps.Clone(def.Aliases), maxRetries: DefaultMaxEventRetries}
+	f := &function{def: def, handler: def.Handler, aliases: maps.Clone(def.Aliases), maxRetries: DefaultMaxEventRetries,
+		revisionID: newRequestID(), aliasRevisions: make(map[string]string, len(def.Aliases))}
 	if def.MaxEventRetries != nil {
 		if *def.MaxEventRetries < 0 || *def.MaxEventRetries > 2 {
 			return nil, fmt.Errorf("function %s: max event retries %d is outside 0..2", def.Name, *def.MaxEventRetries)
@@ -80,6 +85,7 @@ func newFunction(def Function) (*function, error) {
 		if version != latest {
 			return nil, fmt.Errorf("function %s: alias %s maps to version %q; only $LATEST exists", def.Name, alias, version)
 		}
+		f.aliasRevisions[alias] = newRequestID()
 	}
 	if r := def.ReservedConcurrency; r != nil {
 		if *r < 0 {

@@ -21,6 +21,10 @@ type Invocation struct {
 	InvokedFunctionARN string
 	// Version is the version that runs ("$LATEST").
 	Version string
+	// Region is the region the function was invoked in: the region of
+	// the credential scope the call was signed for (DefaultRegion for an
+	// unsigned call to a server with NoAuth).
+	Region string
 	// Payload is the event, as JSON.
 	Payload []byte
 	// ClientContext is the decoded client context (JSON), or nil.

@@ -4,11 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
-
-	"github.com/lambdafan/lambdafan/internal/fnname"
 )
 
 // invokeRequest is a validated Invoke API call.
@@ -17,6 +14,7 @@ type invokeRequest struct {
 	fn             *function
 	version        string
 	invokedARN     string
+	region         string
 	invocationType string
 	logTail        bool
 	payload        []byte
@@ -26,16 +24,17 @@ type invokeRequest struct {
 }
 
 // handleInvoke serves POST /2015-03-31/functions/{name}/invocations.
-func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
-	s.stats.requests.Add(1)
-	r = s.faults.withFaultSlot(r)
-	req, aerr := s.parseInvoke(r)
+func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
+	req, aerr := s.parseInvoke(call)
 	if aerr != nil {
 		s.countError(aerr)
 		aerr.write(w, req.requestID)
 		return
 	}
-	if fault := s.faults.before(r.Context()); fault != nil {
+	// The fault is decided now and carried to where it strikes: before
+	// the function runs, or after.
+	fault := s.faults.plan(call.r.Context())
+	if fault.strikesBefore() {
 		fault.apply(w, req.requestID)
 		return
 	}
@@ -44,7 +43,11 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	case "DryRun":
 		status = http.StatusNoContent
 	case "Event":
-		s.events.enqueue(req)
+		if aerr := s.events.enqueue(req); aerr != nil {
+			s.countError(aerr)
+			aerr.write(w, req.requestID)
+			return
+		}
 		status = http.StatusAccepted
 	default:
 		release, aerr := s.tryAcquire(req.fn)
@@ -69,51 +72,28 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 			tail = logs[max(0, len(logs)-logTailBytes):]
 		}
 	}
-	if fault := s.faults.after(r.Context()); fault != nil {
+	if fault.strikesAfter() {
 		if fault.fault != FaultSlow {
 			fault.apply(w, req.requestID)
 			return
 		}
-		wait(r.Context(), s.faults.cfg.SlowDelay)
+		wait(call.r.Context(), s.faults.cfg.SlowDelay)
 	}
 	s.writeSuccess(w, &req, status, out, tail)
 }
 
-// parseInvoke authenticates and validates an Invoke API call. On error
-// the returned request still carries the request ID to answer with.
-func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
-	req := invokeRequest{requestID: newRequestID()}
-	body, aerr := readBody(r)
+// parseInvoke validates an authenticated Invoke API call. On error the
+// returned request still carries the request ID to answer with.
+func (s *Server) parseInvoke(call *apiRequest) (invokeRequest, *apiError) {
+	r := call.r
+	req := invokeRequest{requestID: call.requestID, region: call.region}
+	var query map[string][]string
+	if r.URL.RawQuery != "" { // most calls have none; parsing allocates
+		query = r.URL.Query()
+	}
+	parsed, qualifier, aerr := parseFunctionName(call.name, query)
 	if aerr != nil {
 		return req, aerr
-	}
-
-	region := DefaultRegion
-	if s.auth != nil {
-		var aerr *apiError
-		if region, aerr = s.auth.verify(r.Context(), r, body); aerr != nil {
-			return req, aerr
-		}
-	}
-
-	// Parameters outside the API model's constraints are rejected by
-	// AWS's front end before Lambda looks at the function: 400
-	// ValidationException, body {"message": "1 validation error detected:
-	// …"} (ex-aws/ex_aws#442 captures one in full, for invocationType).
-	name := r.PathValue("name")
-	parsed, err := fnname.Parse(name)
-	switch {
-	case len(name) > maxFunctionNameLen:
-		return req, errValidation(name, "functionName", "Member must have length less than or equal to 256")
-	case err != nil:
-		return req, errValidation(name, "functionName", "Member must satisfy regular expression pattern: "+functionNamePattern)
-	}
-	var qualifier string
-	if r.URL.RawQuery != "" { // most calls have none; parsing allocates
-		qualifier = r.URL.Query().Get("Qualifier")
-		if r.URL.Query().Has("Qualifier") && fnname.CheckQualifier(qualifier) != nil {
-			return req, errValidation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "+qualifierPattern)
-		}
 	}
 	req.invocationType = r.Header.Get("X-Amz-Invocation-Type")
 	switch req.invocationType {
@@ -134,25 +114,11 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 		return req, errValidation(lt, "logType", "Member must satisfy enum value set: [Tail, None]")
 	}
 
-	if parsed.Qualifier != "" {
-		if qualifier != "" && qualifier != parsed.Qualifier {
-			return req, errInvalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
-		}
-		qualifier = parsed.Qualifier
+	t, aerr := s.resolve(call.region, parsed, qualifier, "lambda:InvokeFunction")
+	if aerr != nil {
+		return req, aerr
 	}
-	if parsed.Region != "" && parsed.Region != region {
-		return req, errRegionMismatch(parsed.Region, region)
-	}
-	fn, ok := s.functions[parsed.Function]
-	if !ok || (parsed.Account != "" && parsed.Account != s.cfg.AccountID) {
-		return req, errFunctionNotFound(s.functionARN(region, parsed.Function, qualifier))
-	}
-	version, ok := fn.resolveQualifier(qualifier)
-	if !ok {
-		return req, errFunctionNotFound(s.functionARN(region, parsed.Function, qualifier))
-	}
-	req.fn, req.version = fn, version
-	req.invokedARN = s.functionARN(region, parsed.Function, qualifier)
+	req.fn, req.version, req.invokedARN = t.fn, t.version, t.arn
 
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		// Lambda answers InvalidRequestContentException, not
@@ -168,6 +134,7 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 		}
 	}
 
+	body := call.body
 	if req.invocationType == "Event" && len(body) > MaxAsyncPayloadBytes {
 		return req, errEventTooLarge(len(body))
 	}
@@ -178,31 +145,6 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	}
 	req.payload = body
 	return req, nil
-}
-
-// readBody reads the payload, at most MaxSyncPayloadBytes. A body whose
-// length is declared within the limit is read into a buffer of exactly
-// that size (io.ReadAll would grow one from 512 bytes).
-func readBody(r *http.Request) ([]byte, *apiError) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	if r.ContentLength > 0 && r.ContentLength <= MaxSyncPayloadBytes {
-		body := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
-			return nil, errInvalidRequestContent("Could not read request body: " + err.Error())
-		}
-		return body, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxSyncPayloadBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, errSyncTooLarge()
-	case err != nil:
-		return nil, errInvalidRequestContent("Could not read request body: " + err.Error())
-	}
-	return body, nil
 }
 
 // writeSuccess answers an invocation Lambda accepted: 200 with the
@@ -272,12 +214,4 @@ func jsonSyntaxError(b []byte) string {
 		return err.Error()
 	}
 	return "invalid JSON"
-}
-
-func (s *Server) countError(e *apiError) {
-	if e.status == http.StatusTooManyRequests {
-		s.stats.throttles.Add(1)
-	} else {
-		s.stats.errors.Add(1)
-	}
 }

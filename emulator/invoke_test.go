@@ -204,6 +204,31 @@ func TestInvoke_SDK(t *testing.T) {
 	})
 }
 
+// TestInvoke_Region checks that a function sees the region it was
+// invoked in, the region the call was signed for, in Invocation.Region
+// and in the ARN it was invoked by, synchronously and as an Event.
+func TestInvoke_Region(t *testing.T) {
+	srv, rec := conformanceServer(t)
+	for _, tc := range []struct{ region, arn string }{
+		{"eu-west-1", "arn:aws:lambda:eu-west-1:123456789012:function:rec"},
+		{"cn-north-1", "arn:aws-cn:lambda:cn-north-1:123456789012:function:rec"},
+		{"xx-fake-9", "arn:aws:lambda:xx-fake-9:123456789012:function:rec"},
+	} {
+		cfg := srv.AWSConfig()
+		cfg.Region = tc.region
+		client := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
+		for _, typ := range []types.InvocationType{types.InvocationTypeRequestResponse, types.InvocationTypeEvent} {
+			if _, err := client.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String("rec"), InvocationType: typ}); err != nil {
+				t.Fatalf("%s %s: %v", tc.region, typ, err)
+			}
+			inv := <-rec
+			if inv.Region != tc.region || inv.InvokedFunctionARN != tc.arn {
+				t.Errorf("%s %s: handler saw region %q, ARN %q; want %q, %q", tc.region, typ, inv.Region, inv.InvokedFunctionARN, tc.region, tc.arn)
+			}
+		}
+	}
+}
+
 // TestInvoke_SDKErrors checks that the SDK decodes every error answer into
 // the error Lambda's real answer decodes into.
 func TestInvoke_SDKErrors(t *testing.T) {
@@ -250,8 +275,18 @@ func TestInvoke_SDKErrors(t *testing.T) {
 	})
 
 	t.Run("ARN of another account", func(t *testing.T) {
-		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("arn:aws:lambda:us-east-1:999999999999:function:echo")})
-		apiError(t, err, "ResourceNotFoundException", 404, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:echo")
+		// Whether or not the function exists there: the caller may not
+		// use another account's functions.
+		for _, name := range []string{"echo", "nope"} {
+			_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("arn:aws:lambda:us-east-1:999999999999:function:" + name)})
+			apiError(t, err, "AccessDeniedException", 403,
+				"User: arn:aws:iam::123456789012:root is not authorized to perform: lambda:InvokeFunction on resource: "+
+					"arn:aws:lambda:us-east-1:999999999999:function:"+name+" because no resource-based policy allows the lambda:InvokeFunction action")
+		}
+		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("999999999999:function:echo:live")})
+		apiError(t, err, "AccessDeniedException", 403,
+			"User: arn:aws:iam::123456789012:root is not authorized to perform: lambda:InvokeFunction on resource: "+
+				"arn:aws:lambda:us-east-1:999999999999:function:echo:live because no resource-based policy allows the lambda:InvokeFunction action")
 	})
 
 	t.Run("ARN of another region", func(t *testing.T) {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,9 +15,10 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// Server is a Lambda-compatible Invoke API endpoint. It is an
-// http.Handler; serve it with net/http (or httptest) and stop it with
-// Shutdown or Close. It is safe for concurrent use.
+// Server is a Lambda-compatible API endpoint: Invoke and the read-only
+// calls described in the package documentation. It is an http.Handler;
+// serve it with net/http (or httptest) and stop it with Shutdown or
+// Close. It is safe for concurrent use.
 type Server struct {
 	cfg       Config
 	functions map[string]*function
@@ -29,9 +28,14 @@ type Server struct {
 	faults    *faultInjector
 	execs     *executionCounter // nil unless CountExecutions
 	stats     counters
-	mux       *http.ServeMux
 	log       *slog.Logger
 	now       func() time.Time
+	// bodyBytes is the budget of request body bytes held at once
+	// (Config.MaxRequestBytes).
+	bodyBytes *semaphore.Weighted
+	// started is when the server was created: the LastModified of its
+	// functions.
+	started time.Time
 
 	// base is the parent of every execution's context: executions outlive
 	// the HTTP request that started them (as in Lambda, a client that
@@ -60,6 +64,9 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Faults.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.setLimitDefaults(); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:       cfg,
 		functions: make(map[string]*function, len(cfg.Functions)),
@@ -70,6 +77,8 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.started = s.now()
+	s.bodyBytes = semaphore.NewWeighted(cfg.MaxRequestBytes)
 	s.base, s.stop = context.WithCancel(context.Background())
 	if cfg.CountExecutions {
 		s.execs = newExecutionCounter()
@@ -107,15 +116,9 @@ func New(cfg Config) (*Server, error) {
 			now:    s.now,
 		}
 	}
-	s.events = newEventQueue(s)
-	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
-	s.mux.HandleFunc("/", s.handleUnknown)
+	s.events = newEventQueue(s.eventDeps())
 	return s, nil
 }
-
-// ServeHTTP serves the Invoke API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Functions returns the names of the served functions.
 func (s *Server) Functions() []string {
@@ -167,38 +170,6 @@ func (s *Server) Close() error {
 		}
 	})
 	return err
-}
-
-func (s *Server) handleUnknown(w http.ResponseWriter, r *http.Request) {
-	e := userError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.EscapedPath())
-	e.write(w, newRequestID())
-}
-
-// functionARN builds an ARN of a function in region, qualified when
-// qualifier is not empty.
-func (s *Server) functionARN(region, name, qualifier string) string {
-	arn := "arn:" + partitionOf(region) + ":lambda:" + region + ":" + s.cfg.AccountID + ":function:" + name
-	if qualifier != "" {
-		arn += ":" + qualifier
-	}
-	return arn
-}
-
-// partitionOf names the AWS partition a region belongs to.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "eusc-"):
-		return "aws-eusc"
-	}
-	return "aws"
 }
 
 // activity counts work in progress and lets callers wait until there is

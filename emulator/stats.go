@@ -8,7 +8,7 @@ import (
 
 // Stats counts what a Server has done since it started.
 type Stats struct {
-	// Requests is the number of Invoke API calls received.
+	// Requests is the number of API calls received, of every operation.
 	Requests int64
 	// Executions is the number of times a function ran (Event retries
 	// included).
@@ -19,11 +19,12 @@ type Stats struct {
 	Timeouts int64
 	// ColdStarts counts executions that started a new environment.
 	ColdStarts int64
-	// Throttles counts calls answered 429 because of concurrency limits
-	// (injected throttles are counted in Faults).
+	// Throttles counts calls answered 429 because of concurrency limits,
+	// a full Event queue or a spent request-bytes budget (injected
+	// throttles are counted in Faults).
 	Throttles int64
 	// Errors counts calls answered with another error status (invalid
-	// requests, unknown functions, bad signatures).
+	// requests, unknown functions or operations, bad signatures).
 	Errors int64
 	// Faults counts injected faults by kind.
 	Faults map[Fault]int64
@@ -38,7 +39,7 @@ type Stats struct {
 // counters are the live counts behind Stats.
 type counters struct {
 	requests, executions, functionErrors, timeouts, coldStarts, throttles, errors atomic.Int64
-	eventsQueued, eventsSucceeded, eventsFailed, eventsDropped, eventRetries      atomic.Int64
+	events                                                                        eventCounters
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -48,8 +49,8 @@ func (s *Server) Stats() Stats {
 		Requests: c.requests.Load(), Executions: c.executions.Load(),
 		FunctionErrors: c.functionErrors.Load(), Timeouts: c.timeouts.Load(), ColdStarts: c.coldStarts.Load(),
 		Throttles: c.throttles.Load(), Errors: c.errors.Load(),
-		EventsQueued: c.eventsQueued.Load(), EventsSucceeded: c.eventsSucceeded.Load(),
-		EventsFailed: c.eventsFailed.Load(), EventsDropped: c.eventsDropped.Load(), EventRetries: c.eventRetries.Load(),
+		EventsQueued: c.events.queued.Load(), EventsSucceeded: c.events.succeeded.Load(),
+		EventsFailed: c.events.failed.Load(), EventsDropped: c.events.dropped.Load(), EventRetries: c.events.retries.Load(),
 		Faults: map[Fault]int64{},
 	}
 	for f := range s.faults.injected {

@@ -315,7 +315,7 @@ func (j *journal) remove() error {
 		return err
 	}
 	if j.marks != nil {
-		os.Remove(j.marks.f.Name())
+		os.Remove(j.marks.path())
 	}
 	return syncDir(filepath.Dir(j.f.Name()))
 }

@@ -55,15 +55,16 @@ func startLocal(functionsFile string) (*localEmulator, error) {
 		cleanup()
 		return nil, fmt.Errorf("local emulator: %w", err)
 	}
+	srv, capped := newHTTPServer(emu, ln, defaultServerLimits())
 	l := &localEmulator{
 		emu:      emu,
 		cleanup:  cleanup,
-		srv:      &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second},
+		srv:      srv,
 		serveErr: make(chan error, 1),
 		url:      "http://" + ln.Addr().String(),
 	}
 	l.accessKeyID, l.secretAccessKey = emu.Credentials()
-	go func() { l.serveErr <- l.srv.Serve(ln) }()
+	go func() { l.serveErr <- l.srv.Serve(capped) }()
 	return l, nil
 }
 

@@ -102,6 +102,9 @@ func (m *sentMarks) marked(line int) bool {
 	return atomic.LoadUint64(&m.words[line/64])&(1<<(line%64)) != 0
 }
 
+// path is the file of the marks.
+func (m *sentMarks) path() string { return m.f.Name() }
+
 // covers reports whether the marks can say anything about line.
 func (m *sentMarks) covers(line int) bool { return line >= 0 && line < sentMarksLines }
 

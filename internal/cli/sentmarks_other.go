@@ -20,3 +20,4 @@ func (*sentMarks) mark(int)        {}
 func (*sentMarks) marked(int) bool { return false }
 func (*sentMarks) covers(int) bool { return false }
 func (*sentMarks) close() error    { return nil }
+func (*sentMarks) path() string    { return "" }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -108,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 		fmt.Fprintln(stdio.Err, "  warning: listening beyond loopback; anyone who can reach this address can run these functions")
 	}
 
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	srv, ln := newHTTPServer(emu, ln, defaultServerLimits())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

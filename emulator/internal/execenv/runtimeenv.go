@@ -126,3 +126,12 @@ func taskRootOf(program string) string {
 func handlerName(program string) string {
 	return filepath.Base(program)
 }
+
+// ExecutionEnv is AWS_EXECUTION_ENV of every environment, the OS-only
+// runtime (AWS_Lambda_provided.al2023), for the Invoke API's function
+// configurations.
+const ExecutionEnv = runtimeExecutionEnv
+
+// HandlerName is _HANDLER of a command's environments: the file name of
+// its program.
+func HandlerName(program string) string { return handlerName(program) }
