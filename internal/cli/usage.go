@@ -56,6 +56,8 @@ const invokeUsage = `Usage: lambdafan invoke [flags] [FILE|-]
 
 Invokes every request in FILE (or standard input when FILE is - or absent)
 and writes one JSON result line per request to standard output (or -o).
+FILE, -o, --resume and --summary-json may be S3 locations (s3://bucket/key),
+and names ending in .gz are compressed by extension (docs/SCALE-OUT.md).
 
 Input is JSON Lines, one request per line (a JSON array of the same objects
 is accepted too):
@@ -91,6 +93,9 @@ Examples:
   # asynchronous fan-out with a profile, machine-readable summary
   lambdafan invoke --profile prod --region eu-west-1 --invocation-type Event \
       --summary-json summary.json requests.jsonl > results.jsonl
+
+  # one of 4 workers of a run in S3 (Kubernetes Indexed Job, AWS Batch array job)
+  lambdafan invoke --shard auto/4 --resume s3://b/run1/part-{shard}.jsonl s3://b/run1/requests.jsonl
 
   # a long run to a file; after Ctrl-C (or a crash), finish it
   lambdafan invoke -c 500 -o results.jsonl requests.jsonl
