@@ -107,6 +107,12 @@ func (e *environment) next(rc *runtimeConn) connState {
 		e.initDuration = time.Since(e.spawned)
 	}
 	if len(e.queued) == 0 {
+		if e.singleNext && len(e.waiting) > 0 {
+			// Where peers cannot be told apart, a second /next on an
+			// environment whose runtime polls once is another process's.
+			e.mu.Unlock()
+			return connClose
+		}
 		e.waiting = append(e.waiting, rc)
 		e.ready.Store(true)
 		rc.waiting = true

@@ -74,6 +74,9 @@ func (rc *runtimeConn) serve() {
 		rc.rr.br.Reset(nil)
 		rc.e.pool.readers.Put(rc.rr.br)
 	}()
+	if !rc.e.admits(rc) {
+		return
+	}
 	req := &rc.req
 	for {
 		rc.lr.remain = maxRuntimeHeaderBytes

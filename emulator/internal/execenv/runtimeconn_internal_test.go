@@ -16,8 +16,9 @@ import (
 )
 
 // rawEnvironment is an environment without a process: its Runtime API on
-// a loopback port, for tests that speak raw HTTP to it.
-func rawEnvironment(t *testing.T) *environment {
+// a loopback port, for tests that speak raw HTTP to it. Each of set
+// changes it before it serves.
+func rawEnvironment(t *testing.T, set ...func(*environment)) *environment {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,6 +35,11 @@ func rawEnvironment(t *testing.T) *environment {
 		dead:       make(chan struct{}),
 		shutdown:   make(chan struct{}),
 		conns:      map[*runtimeConn]struct{}{},
+		// The test is the runtime: it connects from its own process.
+		admit: admitAny,
+	}
+	for _, f := range set {
+		f(e)
 	}
 	p.wg.Go(e.accept)
 	t.Cleanup(func() {
@@ -282,6 +288,39 @@ func TestRuntimeConn(t *testing.T) {
 		defer e.mu.Unlock()
 		if len(e.fetched) != 0 {
 			t.Error("an invocation that could not be written counts as fetched")
+		}
+	})
+}
+
+func TestRuntimeConn_Admission(t *testing.T) {
+	t.Run("a process outside the environment", func(t *testing.T) {
+		e := rawEnvironment(t, func(e *environment) { e.admit = func(net.Conn) bool { return false } })
+		rt := dialRuntime(t, e)
+		rt.send(nextRequest)
+		if !rt.closed() {
+			t.Fatal("a refused process's connection was served")
+		}
+		call := testCall(`{}`)
+		e.offer(call)
+		if !e.unqueue(call) {
+			t.Error("an invocation went to a refused connection")
+		}
+	})
+
+	t.Run("a second next where peers cannot be told apart", func(t *testing.T) {
+		e := rawEnvironment(t, func(e *environment) { e.singleNext = true })
+		runtime := dialRuntime(t, e)
+		runtime.send(nextRequest)
+		e.awaitWaiting()
+		intruder := dialRuntime(t, e)
+		intruder.send(nextRequest)
+		if !intruder.closed() {
+			t.Fatal("a second /next was accepted on a one-slot environment")
+		}
+		call := testCall(`{"n":1}`)
+		e.offer(call)
+		if _, body := runtime.response(); body != `{"n":1}` {
+			t.Errorf("the runtime's /next got %q", body)
 		}
 	})
 }
