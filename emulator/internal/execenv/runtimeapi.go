@@ -113,6 +113,8 @@ func (e *environment) next(rc *runtimeConn) connState {
 			e.mu.Unlock()
 			return connClose
 		}
+		// A long poll: no deadline until the invocation is delivered.
+		_ = rc.c.SetReadDeadline(time.Time{})
 		e.waiting = append(e.waiting, rc)
 		e.ready.Store(true)
 		rc.waiting = true
@@ -121,7 +123,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 	}
 	call := e.queued[0]
 	e.queued = slices.Delete(e.queued, 0, 1)
-	if !e.deliver(rc, call) {
+	if !e.deliver(rc, call, false) {
 		return connClose
 	}
 	return connKeep
@@ -140,18 +142,24 @@ func (e *environment) offer(call *envCall) {
 	e.waiting = slices.Delete(e.waiting, 0, 1)
 	e.ready.Store(len(e.waiting) > 0)
 	rc.waiting = false
-	e.deliver(rc, call)
+	e.deliver(rc, call, true)
 }
 
-// deliver answers rc's /next with call. The caller holds e.mu, which
+// deliver answers rc's /next with call; waited reports that the /next
+// waited for it (and has no read deadline). The caller holds e.mu, which
 // deliver releases; it reports whether the runtime got the invocation.
 // When it did not, the invocation is queued again for the next /next.
-func (e *environment) deliver(rc *runtimeConn, call *envCall) bool {
+func (e *environment) deliver(rc *runtimeConn, call *envCall, waited bool) bool {
 	e.fetched[call.inv.RequestID] = call
 	// Taking wmu before e.mu is released orders this answer before any
 	// later one on the connection.
 	rc.wmu.Lock()
 	e.mu.Unlock()
+	if waited {
+		// The connection is idle from now on: its next request comes
+		// only after the runtime has the invocation.
+		rc.readWithin(rc.limits.idle)
+	}
 	err := rc.writeInvocationLocked(call.inv)
 	rc.wmu.Unlock()
 	if err == nil {
@@ -199,6 +207,12 @@ func (e *environment) abandon(call *envCall) bool {
 
 // postResult serves POST /runtime/invocation/{id}/response and …/error.
 func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, isError bool) connState {
+	e.mu.Lock()
+	call := e.fetched[id]
+	e.mu.Unlock()
+	if call != nil && !r.body.done() {
+		rc.bodyDeadline(call.inv.Deadline)
+	}
 	rc.continueBody(r)
 	payload, tooLarge, err := e.pool.readBody(r)
 	if err != nil {
@@ -206,7 +220,7 @@ func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, 
 		return connClose
 	}
 	e.mu.Lock()
-	call := e.fetched[id]
+	call = e.fetched[id]
 	if call == nil {
 		e.mu.Unlock()
 		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+strconv.Quote(id))

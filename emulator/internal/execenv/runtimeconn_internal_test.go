@@ -2,6 +2,7 @@ package execenv
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -90,10 +91,16 @@ func (r *rawRuntime) response() (*http.Response, string) {
 	return resp, string(body)
 }
 
-// closed reports whether the server closed the connection.
+// closed reports whether the server closed the connection: reading ends
+// (with EOF, or a reset when the server closed it with the request
+// unread) rather than returning more of an answer. It gives up after
+// ten seconds, which no test's limits come near.
 func (r *rawRuntime) closed() bool {
+	_ = r.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer r.c.SetReadDeadline(time.Time{})
 	_, err := r.br.ReadByte()
-	return err == io.EOF
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 const nextRequest = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: rt\r\n\r\n"
