@@ -40,6 +40,8 @@ const (
 	hdrTraceID       = "Lambda-Runtime-Trace-Id"
 	hdrClientContext = "Lambda-Runtime-Client-Context"
 	hdrErrorType     = "Lambda-Runtime-Function-Error-Type"
+	hdrErrorBody     = "Lambda-Runtime-Function-Error-Body"
+	hdrResponseMode  = "Lambda-Runtime-Function-Response-Mode"
 	hdrExtensionName = "Lambda-Extension-Name"
 	hdrExtensionID   = "Lambda-Extension-Identifier"
 	hdrContentType   = "Content-Type"
