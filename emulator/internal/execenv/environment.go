@@ -83,6 +83,11 @@ type envCall struct {
 type runtimeResult struct {
 	payload []byte
 	isError bool
+	// stream is a response the runtime streams; the invoker reads it
+	// (readStream), which turns it into a result with streamed set when
+	// it went to Invocation.Stream.
+	stream   *responseStream
+	streamed bool
 }
 
 // newEnvironment prepares an environment for p's function: its Runtime

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -205,55 +204,6 @@ func (e *environment) abandon(call *envCall) bool {
 		return false
 	}
 	return true
-}
-
-// postResult serves POST /runtime/invocation/{id}/response and …/error.
-func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, isError bool) connState {
-	e.mu.Lock()
-	call := e.fetched[id]
-	e.mu.Unlock()
-	if call != nil && !r.body.done() {
-		rc.bodyDeadline(call.inv.Deadline)
-	}
-	rc.continueBody(r)
-	payload, tooLarge, err := e.pool.readBody(r)
-	if err != nil {
-		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequest", "reading the body: "+err.Error())
-		return connClose
-	}
-	e.mu.Lock()
-	call = e.fetched[id]
-	if call == nil {
-		e.mu.Unlock()
-		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+strconv.Quote(id))
-		return connKeep
-	}
-	delete(e.fetched, id)
-	abandoned := call.abandoned
-	e.mu.Unlock()
-
-	res := runtimeResult{payload: payload, isError: isError}
-	switch {
-	case tooLarge:
-		res = runtimeResult{isError: true, payload: wire.ErrorDocument("Function.ResponseSizeTooLarge",
-			"Response payload size exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")}
-	case isError:
-		res.payload = errorBody(payload, r.errorType)
-	}
-	if abandoned {
-		e.pool.put(e) // the invoker gave up; the slot is free again
-	} else {
-		call.result <- res // buffered; one result per call
-	}
-	if tooLarge {
-		// The rest of the body is not read: the connection closes.
-		rc.closeAfter()
-		_ = runtimeError(rc, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-			"Exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")
-		return connClose
-	}
-	_ = accepted(rc)
-	return connKeep
 }
 
 // postInitError serves POST /runtime/init/error: the environment failed
