@@ -110,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 	s.events = newEventQueue(s)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.handleInvoke)
+	s.mux.HandleFunc("POST /2021-11-15/functions/{name}/response-streaming-invocations", s.handleInvokeStream)
 	s.mux.HandleFunc("/", s.handleUnknown)
 	return s, nil
 }
