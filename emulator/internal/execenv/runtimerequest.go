@@ -34,8 +34,6 @@ type runtimeRequest struct {
 	// Lambda-Runtime-Function-Error-Type, Lambda-Extension-Name and
 	// Lambda-Runtime-Function-Response-Mode headers.
 	errorType, extensionName, responseMode string
-	// contentType is the first Content-Type header.
-	contentType string
 	// trailerErrorType and trailerErrorBody are the first
 	// Lambda-Runtime-Function-Error-Type and Lambda-Runtime-Function-Error-Body
 	// trailer fields of a chunked body, set once the body has been read
@@ -121,7 +119,7 @@ func (rr *requestReader) read(req *runtimeRequest) error {
 		lengths, hosts                int
 		chunked, hasClose, keepAlive  bool
 		haveExpect, haveType, haveExt bool
-		haveMode, haveContentType     bool
+		haveMode                      bool
 	)
 	for first := true; ; first = false {
 		line, err := rr.readLine()
@@ -188,8 +186,6 @@ func (rr *requestReader) read(req *runtimeRequest) error {
 				haveExpect = true
 				req.expectContinue = asciiEqualFold(value, "100-continue")
 			}
-		case asciiEqualFold(name, "Content-Type"):
-			firstString(&haveContentType, &req.contentType, value)
 		case asciiEqualFold(name, hdrErrorType):
 			firstString(&haveType, &req.errorType, value)
 		case asciiEqualFold(name, hdrExtensionName):

@@ -84,12 +84,12 @@ func FuzzRequestReader(f *testing.F) {
 
 // parsedRequest is what the Runtime API uses of a request.
 type parsedRequest struct {
-	method, path                               string
-	close, expectContinue                      bool
-	contentLength                              int64
-	errorType, extensionName, responseMode     string
-	contentType, trailerErrorType, trailerBody string
-	body                                       string
+	method, path                           string
+	close, expectContinue                  bool
+	contentLength                          int64
+	errorType, extensionName, responseMode string
+	trailerErrorType, trailerBody          string
+	body                                   string
 }
 
 // outcome is how a parser read one request: the request, the end of the
@@ -144,7 +144,7 @@ func readOurs(data []byte) []outcome {
 		out = append(out, outcome{req: parsedRequest{
 			method: req.method, path: req.path, close: req.close, expectContinue: req.expectContinue,
 			contentLength: req.contentLength, errorType: req.errorType, extensionName: req.extensionName,
-			responseMode: req.responseMode, contentType: req.contentType,
+			responseMode:     req.responseMode,
 			trailerErrorType: req.trailerErrorType, trailerBody: req.trailerErrorBody, body: string(body),
 		}})
 	}
@@ -181,8 +181,8 @@ func readNetHTTP(data []byte) []outcome {
 				expectContinue: strings.EqualFold(req.Header.Get("Expect"), "100-continue"),
 				contentLength:  req.ContentLength, errorType: req.Header.Get(hdrErrorType),
 				extensionName: req.Header.Get(hdrExtensionName), responseMode: req.Header.Get(hdrResponseMode),
-				contentType: req.Header.Get("Content-Type"), trailerErrorType: req.Trailer.Get(hdrErrorType),
-				trailerBody: req.Trailer.Get(hdrErrorBody), body: string(body),
+				trailerErrorType: req.Trailer.Get(hdrErrorType),
+				trailerBody:      req.Trailer.Get(hdrErrorBody), body: string(body),
 			}})
 	}
 	return append(out, outcome{end: true})

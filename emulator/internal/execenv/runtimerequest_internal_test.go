@@ -66,7 +66,7 @@ func TestRequestReader(t *testing.T) {
 				"Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" +
 				"4\r\npart\r\n0\r\nlambda-runtime-function-error-type: Error\r\nLambda-Runtime-Function-Error-Body: eyJlcnJvclR5cGUiOiJFcnJvciJ9\r\nLambda-Runtime-Function-Error-Type: Second\r\n\r\n",
 			want: runtimeRequest{method: "POST", path: "/2018-06-01/runtime/invocation/abc/response", contentLength: -1,
-				responseMode: "streaming", contentType: "text/plain", trailerErrorType: "Error", trailerErrorBody: "eyJlcnJvclR5cGUiOiJFcnJvciJ9"},
+				responseMode: "streaming", trailerErrorType: "Error", trailerErrorBody: "eyJlcnJvclR5cGUiOiJFcnJvciJ9"},
 			body: "part"},
 		{name: "error with type and long x-ray cause",
 			raw:  "POST /2018-06-01/runtime/invocation/abc/error HTTP/1.1\r\n" + h + "lambda-runtime-function-error-type: Function.Boom\r\nLambda-Runtime-Function-Error-Type: Second\r\nLambda-Runtime-Function-Xray-Error-Cause: " + long + "\r\nContent-Length: 4\r\n\r\nboom",
