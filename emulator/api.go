@@ -26,6 +26,7 @@ type operation int
 const (
 	opUnknown operation = iota
 	opInvoke
+	opInvokeStream
 	opGetFunction
 	opGetFunctionConfiguration
 	opListFunctions
@@ -33,7 +34,7 @@ const (
 	opGetAccountSettings
 )
 
-// ServeHTTP serves the API: Invoke, and the read-only calls test suites
+// ServeHTTP serves the API: Invoke, InvokeWithResponseStream, and the read-only calls test suites
 // make (GetFunction, GetFunctionConfiguration, ListFunctions, ListAliases,
 // GetAccountSettings). Every request is authenticated before anything
 // else, its operation included, as at AWS, where an unsigned request to
@@ -61,6 +62,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch op {
 	case opInvoke:
 		s.handleInvoke(w, req)
+	case opInvokeStream:
+		s.handleInvokeStream(w, req)
 	case opGetFunction, opGetFunctionConfiguration:
 		s.handleGetFunction(w, req, op == opGetFunctionConfiguration)
 	case opListFunctions:
@@ -83,6 +86,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // without the trailing slash, which the API reference and older SDKs send
 // ("GET /2016-08-19/account-settings/") and aws-sdk-go-v2 does not.
 func route(method, path string) (operation, string) {
+	if rest, ok := strings.CutPrefix(path, "/2021-11-15/functions/"); ok {
+		name, sub, _ := strings.Cut(rest, "/")
+		if method == http.MethodPost && name != "" && sub == "response-streaming-invocations" {
+			return opInvokeStream, name
+		}
+		return opUnknown, ""
+	}
 	if path == "/2016-08-19/account-settings" || path == "/2016-08-19/account-settings/" {
 		if method == http.MethodGet {
 			return opGetAccountSettings, ""

@@ -48,12 +48,14 @@ func (h *commandHandler) Invoke(ctx context.Context, inv *Invocation) Output {
 		ClientContext:      inv.ClientContext,
 		Deadline:           inv.Deadline,
 		Log:                inv.Log,
+		Stream:             inv.Stream,
 	})
 	return Output{
 		Payload:         out.Payload,
 		Error:           out.Error,
 		InitDuration:    out.InitDuration,
 		MaxMemoryUsedMB: out.MaxMemoryUsedMB,
+		Streamed:        out.Streamed,
 	}
 }
 

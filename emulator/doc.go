@@ -13,7 +13,10 @@
 // signatures, enforces reserved and account concurrency with real 429
 // TooManyRequestsException answers, runs Event invocations asynchronously
 // with Lambda's retries, and can inject faults (throttles, 5xx, connection
-// resets, latency) for testing clients.
+// resets, latency) for testing clients. It serves InvokeWithResponseStream
+// (POST /2021-11-15/functions/{name}/response-streaming-invocations) too,
+// answering with an AWS event stream of the response as the function
+// streams it ([Invocation].Stream).
 //
 // Functions run either as Go code registered directly ([HandlerFunc]) or
 // as real executables speaking the Lambda Runtime API. Package

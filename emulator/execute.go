@@ -42,6 +42,12 @@ func (s *Server) acquire(ctx context.Context, fn *function) (release func(), err
 // output and, when wantLog is set or a FunctionLog is configured, its log
 // framed the way Lambda frames it (START, output, END, REPORT).
 func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
+	return s.executeTo(req, wantLog, nil)
+}
+
+// executeTo is execute with the response streamed to stream, when not
+// nil (InvokeWithResponseStream).
+func (s *Server) executeTo(req *invokeRequest, wantLog bool, stream *eventStream) (Output, []byte) {
 	s.executions.add()
 	defer s.executions.done()
 	s.stats.executions.Add(1)
@@ -82,9 +88,17 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 		MemorySize:         fn.def.MemorySize,
 		Log:                logOut,
 	}
+	stopStream := func() bool { return true }
+	if stream != nil {
+		inv.Stream = stream
+		// A caller that stops reading cannot hold the invocation past its
+		// deadline: the write in progress fails then.
+		stopStream = context.AfterFunc(ctx, stream.abort)
+	}
 	fn.inFlight.Add(1)
 	out := fn.handler.Invoke(ctx, inv)
 	fn.inFlight.Add(-1)
+	stopStream()
 	end := time.Now()
 	elapsed := end.Sub(start)
 	switch {

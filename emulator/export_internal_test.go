@@ -25,6 +25,14 @@ func RuntimeHandlerBinary(tb testing.TB) string {
 	return builtPrograms.Build(tb, "internal/execenv/testdata/runtimehandler", "bootstrap")
 }
 
+// StreamRuntimeBinary returns the path of a runtime that streams its
+// responses over raw HTTP/1.1 (package execenv's testdata/streamruntime),
+// building it on first use.
+func StreamRuntimeBinary(tb testing.TB) string {
+	tb.Helper()
+	return builtPrograms.Build(tb, "internal/execenv/testdata/streamruntime", "bootstrap")
+}
+
 // LoadClientBinary returns the path of testdata/loadclient, the client
 // process of throughput benchmarks, building it on first use.
 func LoadClientBinary(tb testing.TB) string {

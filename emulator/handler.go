@@ -38,6 +38,14 @@ type Invocation struct {
 	// Log receives the function's own log output, which becomes part of
 	// the invocation's log (returned for LogType Tail).
 	Log io.Writer
+	// Stream, when not nil, takes the response as it is produced: the
+	// caller asked for it streamed (InvokeWithResponseStream). A Handler
+	// may write its response there in pieces, each sent on as it is
+	// written, and set Output.Streamed; or return it in Output.Payload as
+	// usual, which is then sent as one piece. All writes happen before
+	// Invoke returns. A Write fails when the caller is gone, past the
+	// deadline, or beyond MaxStreamedResponseBytes.
+	Stream io.Writer
 }
 
 // Output is what a Handler returns for one invocation.
@@ -55,6 +63,10 @@ type Output struct {
 	// MaxMemoryUsedMB is reported in the REPORT log line; 0 leaves the
 	// emulator's estimate.
 	MaxMemoryUsedMB int
+	// Streamed reports that the response was written to
+	// Invocation.Stream; Payload is then empty, or the error document
+	// when Error is set (a response that failed midway).
+	Streamed bool
 }
 
 // Handler runs the code of a function. The emulator calls Invoke

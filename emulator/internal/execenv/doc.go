@@ -9,4 +9,9 @@
 // output becomes the log of the invocations it runs. The emulator's
 // Invoke API hands a Pool one [Invocation] at a time per caller, under its
 // own concurrency limits and timeouts, and reports the [Output].
+//
+// Only an environment's own processes may use its Runtime API
+// (runtimepeer.go), whose connections have deadlines (runtimelimits.go);
+// a runtime may stream its response, which reaches the caller as it
+// arrives (runtimestream.go).
 package execenv

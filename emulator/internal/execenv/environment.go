@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lambdafan/lambdafan/emulator/internal/peer"
 )
 
 // environment is one execution environment: one process started from a
@@ -27,6 +29,12 @@ type environment struct {
 	mem     *peakMemory
 	spawned time.Time
 	slots   int
+	// admit decides which processes may use the Runtime API (see
+	// runtimepeer.go); nil admits none. Set before accept starts.
+	admit admitFunc
+	// singleNext refuses a second /next while one waits: the partial
+	// defence where peer identity is not supported (runtimepeer.go).
+	singleNext bool
 
 	// spawnTried is closed once spawn has started the process or failed
 	// to: cmd and mem are set then.
@@ -75,6 +83,11 @@ type envCall struct {
 type runtimeResult struct {
 	payload []byte
 	isError bool
+	// stream is a response the runtime streams; the invoker reads it
+	// (readStream), which turns it into a result with streamed set when
+	// it went to Invocation.Stream.
+	stream   *responseStream
+	streamed bool
 }
 
 // newEnvironment prepares an environment for p's function: its Runtime
@@ -137,6 +150,9 @@ func (e *environment) spawn() error {
 		return err
 	}
 	e.mem = openPeakMemory(cmd.Process.Pid)
+	// The process leads its own group (startInOwnGroup).
+	e.admit = admitGroup(cmd.Process.Pid)
+	e.singleNext = !peer.Supported && e.slots == 1
 	p.wg.Go(e.accept)
 	p.wg.Go(e.out.run)
 	p.wg.Go(e.wait)

@@ -26,6 +26,14 @@ type Invocation struct {
 	// and what it printed since the last one. io.Discard drops it, and
 	// spares measuring the process's memory for Output.MaxMemoryUsedMB.
 	Log io.Writer
+	// Stream, when not nil, takes a response the runtime streams
+	// (runtimestream.go) as it arrives, one Write per piece read, up to
+	// MaxStreamedResponseBytes; Output.Streamed then reports it. Writes
+	// happen on the goroutine calling Pool.Invoke, before Invoke returns;
+	// after a Write fails the rest of the response is read and dropped.
+	// Nil takes a streamed response whole, into Output.Payload, up to
+	// 6 MB as any response.
+	Stream io.Writer
 }
 
 // Output is the outcome of an invocation.
@@ -42,6 +50,10 @@ type Output struct {
 	// MaxMemoryUsedMB is the process's peak memory, or 0 when unknown or
 	// not measured (Invocation.Log is io.Discard).
 	MaxMemoryUsedMB int
+	// Streamed reports that the response went to Invocation.Stream, with
+	// Payload empty; a streamed response that failed midway has Error
+	// set and its error document in Payload.
+	Streamed bool
 }
 
 // invoke runs inv in e, in a slot the caller took from the pool; fresh
@@ -56,6 +68,7 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (
 
 	select {
 	case res := <-call.result:
+		res = takeStream(ctx, inv, res)
 		out = e.output(inv, res, fresh)
 		if e.slots == 1 && nearDeadline(ctx) {
 			// The answer came at or near the deadline (a handler's own
@@ -82,6 +95,7 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (
 			// answers (or at once if it never took the invocation).
 			e.out.detach(inv.Log)
 			if e.abandon(call) {
+				dropStream(call)
 				p.put(e)
 			}
 			return out, false
@@ -90,12 +104,15 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (
 		e.awaitDeath(reapWait)
 		e.out.detach(inv.Log)
 		p.discard(e)
+		e.abandon(call)
+		dropStream(call)
 		return out, false
 	}
 
 	// The process exited. It may have answered first, or failed init.
 	select {
 	case res := <-call.result:
+		res = takeStream(ctx, inv, res)
 		out = e.output(inv, res, fresh)
 		p.discard(e)
 		return out, false
@@ -108,6 +125,12 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (
 	taken := !e.unqueue(call)
 	e.out.detach(inv.Log)
 	p.discard(e)
+	if taken {
+		// A response posted just before the process died may still be
+		// on its way: nobody reads it now.
+		e.abandon(call)
+		dropStream(call)
+	}
 	if !taken && !fresh {
 		return Output{}, true
 	}
@@ -129,7 +152,7 @@ func nearDeadline(ctx context.Context) bool {
 // output finishes an invocation the runtime answered.
 func (e *environment) output(inv *Invocation, res runtimeResult, fresh bool) Output {
 	e.out.detach(inv.Log)
-	out := Output{Payload: res.payload, Error: res.isError, InitDuration: e.initTime(fresh)}
+	out := Output{Payload: res.payload, Error: res.isError, Streamed: res.streamed, InitDuration: e.initTime(fresh)}
 	// Reading /proc costs a few microseconds; only the REPORT line shows
 	// the figure, and the emulator writes that only when it keeps a log.
 	if inv.Log != io.Discard {

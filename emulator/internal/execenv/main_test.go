@@ -11,6 +11,9 @@ import (
 var builtPrograms testprog.Programs
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(foreignEnv); addr != "" {
+		os.Exit(foreignRuntime(addr))
+	}
 	code := m.Run()
 	builtPrograms.Remove()
 	os.Exit(code)

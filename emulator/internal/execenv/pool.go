@@ -52,6 +52,8 @@ type Pool struct {
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
 	readers     sync.Pool // *bufio.Reader of Runtime API connections
 
+	limits connLimits // Runtime API deadlines; zero means the defaults
+
 	wg sync.WaitGroup // every goroutine of every environment
 
 	mu sync.Mutex

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +39,8 @@ const (
 	hdrTraceID       = "Lambda-Runtime-Trace-Id"
 	hdrClientContext = "Lambda-Runtime-Client-Context"
 	hdrErrorType     = "Lambda-Runtime-Function-Error-Type"
+	hdrErrorBody     = "Lambda-Runtime-Function-Error-Body"
+	hdrResponseMode  = "Lambda-Runtime-Function-Response-Mode"
 	hdrExtensionName = "Lambda-Extension-Name"
 	hdrExtensionID   = "Lambda-Extension-Identifier"
 	hdrContentType   = "Content-Type"
@@ -107,6 +108,14 @@ func (e *environment) next(rc *runtimeConn) connState {
 		e.initDuration = time.Since(e.spawned)
 	}
 	if len(e.queued) == 0 {
+		if e.singleNext && len(e.waiting) > 0 {
+			// Where peers cannot be told apart, a second /next on an
+			// environment whose runtime polls once is another process's.
+			e.mu.Unlock()
+			return connClose
+		}
+		// A long poll: no deadline until the invocation is delivered.
+		_ = rc.c.SetReadDeadline(time.Time{})
 		e.waiting = append(e.waiting, rc)
 		e.ready.Store(true)
 		rc.waiting = true
@@ -115,7 +124,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 	}
 	call := e.queued[0]
 	e.queued = slices.Delete(e.queued, 0, 1)
-	if !e.deliver(rc, call) {
+	if !e.deliver(rc, call, false) {
 		return connClose
 	}
 	return connKeep
@@ -134,18 +143,24 @@ func (e *environment) offer(call *envCall) {
 	e.waiting = slices.Delete(e.waiting, 0, 1)
 	e.ready.Store(len(e.waiting) > 0)
 	rc.waiting = false
-	e.deliver(rc, call)
+	e.deliver(rc, call, true)
 }
 
-// deliver answers rc's /next with call. The caller holds e.mu, which
+// deliver answers rc's /next with call; waited reports that the /next
+// waited for it (and has no read deadline). The caller holds e.mu, which
 // deliver releases; it reports whether the runtime got the invocation.
 // When it did not, the invocation is queued again for the next /next.
-func (e *environment) deliver(rc *runtimeConn, call *envCall) bool {
+func (e *environment) deliver(rc *runtimeConn, call *envCall, waited bool) bool {
 	e.fetched[call.inv.RequestID] = call
 	// Taking wmu before e.mu is released orders this answer before any
 	// later one on the connection.
 	rc.wmu.Lock()
 	e.mu.Unlock()
+	if waited {
+		// The connection is idle from now on: its next request comes
+		// only after the runtime has the invocation.
+		rc.readWithin(rc.limits.idle)
+	}
 	err := rc.writeInvocationLocked(call.inv)
 	rc.wmu.Unlock()
 	if err == nil {
@@ -189,49 +204,6 @@ func (e *environment) abandon(call *envCall) bool {
 		return false
 	}
 	return true
-}
-
-// postResult serves POST /runtime/invocation/{id}/response and …/error.
-func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, isError bool) connState {
-	rc.continueBody(r)
-	payload, tooLarge, err := e.pool.readBody(r)
-	if err != nil {
-		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequest", "reading the body: "+err.Error())
-		return connClose
-	}
-	e.mu.Lock()
-	call := e.fetched[id]
-	if call == nil {
-		e.mu.Unlock()
-		_ = runtimeError(rc, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID: "+strconv.Quote(id))
-		return connKeep
-	}
-	delete(e.fetched, id)
-	abandoned := call.abandoned
-	e.mu.Unlock()
-
-	res := runtimeResult{payload: payload, isError: isError}
-	switch {
-	case tooLarge:
-		res = runtimeResult{isError: true, payload: wire.ErrorDocument("Function.ResponseSizeTooLarge",
-			"Response payload size exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")}
-	case isError:
-		res.payload = errorBody(payload, r.errorType)
-	}
-	if abandoned {
-		e.pool.put(e) // the invoker gave up; the slot is free again
-	} else {
-		call.result <- res // buffered; one result per call
-	}
-	if tooLarge {
-		// The rest of the body is not read: the connection closes.
-		rc.closeAfter()
-		_ = runtimeError(rc, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-			"Exceeded maximum allowed payload size ("+strconv.Itoa(maxResponseBytes)+" bytes).")
-		return connClose
-	}
-	_ = accepted(rc)
-	return connKeep
 }
 
 // postInitError serves POST /runtime/init/error: the environment failed

@@ -19,6 +19,8 @@ import (
 // object, a header map, buffered writes) cost more than the rest of the
 // emulator's work for the invocation. Requests are parsed by
 // requestReader; answers are written whole, headers and body in one write.
+// Reads have deadlines (runtimelimits.go), but for a /next waiting for an
+// invocation.
 
 const (
 	// maxRuntimeHeaderBytes bounds a request's line and headers, as
@@ -40,11 +42,12 @@ const (
 // (environment.deliver), which spares a goroutine switch per invocation.
 // wmu serialises writes.
 type runtimeConn struct {
-	e   *environment
-	c   net.Conn
-	lr  limitedConnReader
-	rr  requestReader
-	req runtimeRequest // the request being served
+	e      *environment
+	c      net.Conn
+	limits connLimits
+	lr     limitedConnReader
+	rr     requestReader
+	req    runtimeRequest // the request being served
 
 	wmu   sync.Mutex
 	wbuf  []byte // the answer being written, under wmu
@@ -54,7 +57,7 @@ type runtimeConn struct {
 }
 
 func newRuntimeConn(e *environment, c net.Conn) *runtimeConn {
-	rc := &runtimeConn{e: e, c: c}
+	rc := &runtimeConn{e: e, c: c, limits: e.pool.limits.orDefaults()}
 	rc.lr.c = c
 	rc.rr.lr = &rc.lr
 	rc.rr.br = e.pool.readers.Get().(*bufio.Reader)
@@ -74,9 +77,16 @@ func (rc *runtimeConn) serve() {
 		rc.rr.br.Reset(nil)
 		rc.e.pool.readers.Put(rc.rr.br)
 	}()
+	if !rc.e.admits(rc) {
+		return
+	}
 	req := &rc.req
+	waiting := false
 	for {
 		rc.lr.remain = maxRuntimeHeaderBytes
+		if !rc.awaitRequest(waiting) {
+			return
+		}
 		err := rc.rr.read(req)
 		var op *net.OpError
 		switch {
@@ -95,10 +105,15 @@ func (rc *runtimeConn) serve() {
 			return
 		}
 		rc.lr.remain = math.MaxInt64
+		if !req.body.done() {
+			rc.readWithin(rc.limits.body)
+		}
 		rc.wmu.Lock()
 		rc.close = req.close
 		rc.wmu.Unlock()
-		switch rc.e.serveRuntime(rc, req) {
+		state := rc.e.serveRuntime(rc, req)
+		waiting = state == connWaiting
+		switch state {
 		case connClose:
 			return
 		case connWaiting:

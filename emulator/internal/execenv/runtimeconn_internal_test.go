@@ -2,6 +2,7 @@ package execenv
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -16,8 +17,9 @@ import (
 )
 
 // rawEnvironment is an environment without a process: its Runtime API on
-// a loopback port, for tests that speak raw HTTP to it.
-func rawEnvironment(t *testing.T) *environment {
+// a loopback port, for tests that speak raw HTTP to it. Each of set
+// changes it before it serves.
+func rawEnvironment(t *testing.T, set ...func(*environment)) *environment {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,6 +36,11 @@ func rawEnvironment(t *testing.T) *environment {
 		dead:       make(chan struct{}),
 		shutdown:   make(chan struct{}),
 		conns:      map[*runtimeConn]struct{}{},
+		// The test is the runtime: it connects from its own process.
+		admit: admitAny,
+	}
+	for _, f := range set {
+		f(e)
 	}
 	p.wg.Go(e.accept)
 	t.Cleanup(func() {
@@ -84,10 +91,16 @@ func (r *rawRuntime) response() (*http.Response, string) {
 	return resp, string(body)
 }
 
-// closed reports whether the server closed the connection.
+// closed reports whether the server closed the connection: reading ends
+// (with EOF, or a reset when the server closed it with the request
+// unread) rather than returning more of an answer. It gives up after
+// ten seconds, which no test's limits come near.
 func (r *rawRuntime) closed() bool {
+	_ = r.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer r.c.SetReadDeadline(time.Time{})
 	_, err := r.br.ReadByte()
-	return err == io.EOF
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 const nextRequest = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: rt\r\n\r\n"
@@ -282,6 +295,39 @@ func TestRuntimeConn(t *testing.T) {
 		defer e.mu.Unlock()
 		if len(e.fetched) != 0 {
 			t.Error("an invocation that could not be written counts as fetched")
+		}
+	})
+}
+
+func TestRuntimeConn_Admission(t *testing.T) {
+	t.Run("a process outside the environment", func(t *testing.T) {
+		e := rawEnvironment(t, func(e *environment) { e.admit = func(net.Conn) bool { return false } })
+		rt := dialRuntime(t, e)
+		rt.send(nextRequest)
+		if !rt.closed() {
+			t.Fatal("a refused process's connection was served")
+		}
+		call := testCall(`{}`)
+		e.offer(call)
+		if !e.unqueue(call) {
+			t.Error("an invocation went to a refused connection")
+		}
+	})
+
+	t.Run("a second next where peers cannot be told apart", func(t *testing.T) {
+		e := rawEnvironment(t, func(e *environment) { e.singleNext = true })
+		runtime := dialRuntime(t, e)
+		runtime.send(nextRequest)
+		e.awaitWaiting()
+		intruder := dialRuntime(t, e)
+		intruder.send(nextRequest)
+		if !intruder.closed() {
+			t.Fatal("a second /next was accepted on a one-slot environment")
+		}
+		call := testCall(`{"n":1}`)
+		e.offer(call)
+		if _, body := runtime.response(); body != `{"n":1}` {
+			t.Errorf("the runtime's /next got %q", body)
 		}
 	})
 }

@@ -4,32 +4,41 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 )
 
 // runtimeRequest is one request a runtime sent to the Runtime API, with
 // what the API needs of its headers. Requests are parsed here rather than
 // by http.ReadRequest, whose header map, URL and Request cost more than
-// the rest of the work of serving them; the parse follows RFC 9112 as
-// net/http's does for what a runtime sends, and rejects what it cannot
-// read reliably (obsolete line folding, conflicting lengths, unknown
-// transfer codings).
+// the rest of the work of serving them. The parse follows RFC 9112 and
+// accepts and rejects what http.ReadRequest does, field for field, but
+// for the deliberate differences FuzzRequestReader lists (all of them
+// stricter, as RFC 9112 allows or requires); the fuzz test holds the two
+// to that.
 type runtimeRequest struct {
 	method string
 	path   string // decoded, without the query
 	// close reports that the connection closes after the answer:
-	// "Connection: close", or HTTP/1.0 without "Connection: keep-alive".
+	// "Connection: close", HTTP/1.0 without "Connection: keep-alive", or
+	// framing RFC 9112 makes a server close after (both Transfer-Encoding
+	// and Content-Length; Transfer-Encoding in HTTP/1.0).
 	close bool
 	// expectContinue is "Expect: 100-continue".
 	expectContinue bool
 	// contentLength is the body's length; -1 when it is chunked.
 	contentLength int64
-	// errorType and extensionName are the Lambda-Runtime-Function-Error-Type
-	// and Lambda-Extension-Name headers.
-	errorType, extensionName string
+	// errorType, extensionName and responseMode are the first
+	// Lambda-Runtime-Function-Error-Type, Lambda-Extension-Name and
+	// Lambda-Runtime-Function-Response-Mode headers.
+	errorType, extensionName, responseMode string
+	// trailerErrorType and trailerErrorBody are the first
+	// Lambda-Runtime-Function-Error-Type and Lambda-Runtime-Function-Error-Body
+	// trailer fields of a chunked body, set once the body has been read
+	// to its end.
+	trailerErrorType, trailerErrorBody string
 	// body reads the body; at its end the connection can read the next
 	// request.
 	body requestBody
@@ -43,10 +52,20 @@ type requestBody interface {
 }
 
 // errRequest is a request that cannot be parsed (400 Bad Request);
-// errTransferCoding one whose transfer coding is not chunked (501).
+// errTransferCoding one whose transfer coding is not chunked (501). The
+// reasons wrap errRequest, for tests.
 var (
 	errRequest        = errors.New("malformed request")
 	errTransferCoding = errors.New("unsupported transfer coding")
+
+	errRequestLine = fmt.Errorf("%w: request line", errRequest)
+	errVersion     = fmt.Errorf("%w: HTTP version other than 1.0 and 1.1", errRequest)
+	errTarget      = fmt.Errorf("%w: request target", errRequest)
+	errField       = fmt.Errorf("%w: header field", errRequest)
+	errFolding     = fmt.Errorf("%w: obsolete line folding", errRequest)
+	errLength      = fmt.Errorf("%w: Content-Length", errRequest)
+	errHost        = fmt.Errorf("%w: Host", errRequest)
+	errTrailer     = fmt.Errorf("%w: trailer section", errRequest)
 )
 
 // requestReader parses the requests of one connection. It reuses its
@@ -57,6 +76,7 @@ type requestReader struct {
 	br      *bufio.Reader
 	line    []byte // the request line, copied out of br
 	long    []byte // a header line longer than br's buffer
+	length  []byte // the first Content-Length value, copied out of br
 	fixed   fixedBody
 	chunked chunkedBody
 	none    fixedBody // an empty body
@@ -76,23 +96,32 @@ func (rr *requestReader) read(req *runtimeRequest) error {
 	rr.line = append(rr.line[:0], line...)
 	method, rest, ok1 := bytes.Cut(rr.line, []byte{' '})
 	target, proto, ok2 := bytes.Cut(rest, []byte{' '})
-	if !ok1 || !ok2 || len(method) == 0 || len(target) == 0 {
-		return errRequest
+	if !ok1 || !ok2 || !isToken(method) {
+		return errRequestLine
 	}
-	*req = runtimeRequest{method: internMethod(method), contentLength: 0}
+	*req = runtimeRequest{method: internMethod(method)}
+	http10 := false
 	switch string(proto) {
 	case "HTTP/1.1":
 	case "HTTP/1.0":
-		req.close = true
+		http10 = true
 	default:
-		return errRequest
+		// http.ReadRequest takes any HTTP/x.y; RFC 9112 §2.3 lets a
+		// server refuse a major version it does not speak, and no runtime
+		// speaks another minor one.
+		return errVersion
 	}
-	if req.path, err = requestPath(target); err != nil {
+	if req.path, err = requestPath(req.method, target); err != nil {
 		return err
 	}
 
-	var haveLength, chunked bool
-	for {
+	var (
+		lengths, hosts                int
+		chunked, hasClose, keepAlive  bool
+		haveExpect, haveType, haveExt bool
+		haveMode                      bool
+	)
+	for first := true; ; first = false {
 		line, err := rr.readLine()
 		if err != nil {
 			if err == io.EOF {
@@ -103,45 +132,81 @@ func (rr *requestReader) read(req *runtimeRequest) error {
 		if len(line) == 0 {
 			break
 		}
-		name, value, ok := bytes.Cut(line, []byte{':'})
-		if !ok || len(name) == 0 || !isToken(name) {
-			return errRequest // includes obsolete line folding
+		if line[0] == ' ' || line[0] == '\t' {
+			if first {
+				// RFC 9112 §2.2: whitespace before the first field.
+				return errField
+			}
+			// RFC 9112 §5.2 lets a server reject obs-fold;
+			// http.ReadRequest joins the lines.
+			return errFolding
 		}
-		value = bytes.Trim(value, " \t")
+		name, value, ok := parseField(line)
+		if !ok {
+			return errField
+		}
 		switch {
 		case asciiEqualFold(name, "Content-Length"):
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || (haveLength && n != req.contentLength) {
-				return errRequest
+			// Values must agree as text, as net/http requires.
+			if lengths++; lengths == 1 {
+				rr.length = append(rr.length[:0], value...)
+				if req.contentLength, ok = parseLength(value); !ok {
+					return errLength
+				}
+			} else if !bytes.Equal(value, rr.length) {
+				return errLength
 			}
-			req.contentLength, haveLength = n, true
 		case asciiEqualFold(name, "Transfer-Encoding"):
-			if !asciiEqualFold(value, "chunked") || chunked {
+			switch {
+			case http10:
+				// RFC 9112 §6.1: faulty framing in HTTP/1.0; like
+				// net/http, ignore it (and go by Content-Length), and
+				// close after the request.
+				req.close = true
+			case !asciiEqualFold(value, "chunked") || chunked:
 				return errTransferCoding
+			default:
+				chunked = true
 			}
-			chunked = true
+		case asciiEqualFold(name, "Host"):
+			if hosts++; hosts > 1 || !validHost(value) {
+				return errHost
+			}
 		case asciiEqualFold(name, "Connection"):
 			for opt := range bytes.SplitSeq(value, []byte{','}) {
 				switch opt = bytes.Trim(opt, " \t"); {
 				case asciiEqualFold(opt, "close"):
-					req.close = true
-				case asciiEqualFold(opt, "keep-alive") && string(proto) == "HTTP/1.0":
-					req.close = false
+					hasClose = true
+				case asciiEqualFold(opt, "keep-alive"):
+					keepAlive = true
 				}
 			}
 		case asciiEqualFold(name, "Expect"):
-			req.expectContinue = asciiEqualFold(value, "100-continue")
+			if !haveExpect {
+				haveExpect = true
+				req.expectContinue = asciiEqualFold(value, "100-continue")
+			}
 		case asciiEqualFold(name, hdrErrorType):
-			req.errorType = string(value)
+			firstString(&haveType, &req.errorType, value)
 		case asciiEqualFold(name, hdrExtensionName):
-			req.extensionName = string(value)
+			firstString(&haveExt, &req.extensionName, value)
+		case asciiEqualFold(name, hdrResponseMode):
+			firstString(&haveMode, &req.responseMode, value)
 		}
 	}
+	// RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400 (as
+	// net/http's server does; http.ReadRequest does not check).
+	if hosts == 0 && !http10 {
+		return errHost
+	}
+	req.close = req.close || hasClose || (http10 && !keepAlive) ||
+		// RFC 9112 §6.3: with both, the transfer coding wins, and the
+		// server closes the connection after answering.
+		(chunked && lengths > 0)
 	switch {
 	case chunked:
-		// The transfer coding wins over a Content-Length (RFC 9112 §6.3).
 		req.contentLength = -1
-		rr.chunked = chunkedBody{rr: rr, r: httputil.NewChunkedReader(rr.br)}
+		rr.chunked = chunkedBody{rr: rr, req: req, r: httputil.NewChunkedReader(rr.br)}
 		req.body = &rr.chunked
 	case req.contentLength > 0:
 		rr.fixed = fixedBody{r: io.LimitedReader{R: rr.br, N: req.contentLength}}
@@ -150,6 +215,15 @@ func (rr *requestReader) read(req *runtimeRequest) error {
 		req.body = &rr.none
 	}
 	return nil
+}
+
+// firstString keeps the first value of a header field in *dst, as
+// http.Header.Get does.
+func firstString(have *bool, dst *string, value []byte) {
+	if !*have {
+		*have = true
+		*dst = string(value)
+	}
 }
 
 // readLine returns the next line without its line ending; it is valid
@@ -191,18 +265,28 @@ func internMethod(m []byte) string {
 	return string(m)
 }
 
-// requestPath is the decoded path of a request target in origin form
-// ("/path?query") or absolute form ("http://host/path").
-func requestPath(target []byte) (string, error) {
-	if target[0] != '/' {
-		_, rest, ok := bytes.Cut(target, []byte("://"))
-		if !ok {
-			return "", errRequest
+// requestPath is the decoded path of a request target, as
+// url.ParseRequestURI reads it: origin form ("/path?query", parsed here,
+// since it is what runtimes send), or absolute, authority (CONNECT) or
+// asterisk form (by url.ParseRequestURI itself).
+func requestPath(method string, target []byte) (string, error) {
+	if len(target) == 0 || target[0] != '/' {
+		raw := string(target)
+		if method == "CONNECT" {
+			raw = "http://" + raw // as http.ReadRequest reads an authority
 		}
-		if i := bytes.IndexByte(rest, '/'); i >= 0 {
-			target = rest[i:]
-		} else {
-			target = []byte{'/'}
+		u, err := url.ParseRequestURI(raw)
+		if err != nil {
+			return "", errTarget
+		}
+		if u.Path == "" {
+			return "/", nil
+		}
+		return u.Path, nil
+	}
+	for _, c := range target {
+		if c < ' ' || c == 0x7f {
+			return "", errTarget
 		}
 	}
 	if i := bytes.IndexByte(target, '?'); i >= 0 {
@@ -221,107 +305,7 @@ func requestPath(target []byte) (string, error) {
 	}
 	p, err := url.PathUnescape(string(target))
 	if err != nil {
-		return "", errRequest
+		return "", errTarget
 	}
 	return p, nil
 }
-
-// isToken reports whether b is an RFC 9110 token, as header names are.
-func isToken(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 || !tokenChars[c] {
-			return false
-		}
-	}
-	return true
-}
-
-var tokenChars = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-// asciiEqualFold reports whether b equals s, ignoring ASCII case.
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// fixedBody is a body of known length.
-type fixedBody struct{ r io.LimitedReader }
-
-func (b *fixedBody) Read(p []byte) (int, error) {
-	if b.r.N <= 0 {
-		return 0, io.EOF
-	}
-	n, err := b.r.Read(p)
-	if err == io.EOF && b.r.N > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (b *fixedBody) done() bool { return b.r.N <= 0 }
-
-// chunkedBody is a chunked body; after the last chunk it reads the
-// trailer section, whose fields the Runtime API does not use.
-type chunkedBody struct {
-	rr  *requestReader
-	r   io.Reader
-	eof bool
-}
-
-// maxTrailerBytes bounds a chunked body's trailer section.
-const maxTrailerBytes = 64 << 10
-
-func (b *chunkedBody) Read(p []byte) (int, error) {
-	if b.eof {
-		return 0, io.EOF
-	}
-	n, err := b.r.Read(p)
-	if err == io.EOF {
-		b.rr.lr.remain = maxTrailerBytes
-		for size := 0; ; {
-			line, lerr := b.rr.readLine()
-			size += len(line)
-			switch {
-			case lerr == io.EOF:
-				return n, io.ErrUnexpectedEOF
-			case lerr != nil:
-				return n, lerr
-			case size > maxTrailerBytes:
-				return n, errRequest
-			}
-			if len(line) == 0 {
-				break
-			}
-		}
-		b.eof = true
-	}
-	return n, err
-}
-
-func (b *chunkedBody) done() bool { return b.eof }
