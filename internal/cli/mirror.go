@@ -23,10 +23,11 @@ import (
 // local spool file, with the journal and the sent marks beside it in the
 // journal directory, exactly as results written to a local file are: so
 // the crash guarantees of docs/RELIABILITY.md hold unchanged. A mirror
-// copies the spool to its target as it grows — an S3 multipart upload,
-// completed at every checkpoint (every checkpointInterval, and at the end),
-// so the object in S3 is never older than that — and the spool is
-// removed once the target holds everything.
+// copies the spool to its target as it grows — every second into an S3
+// multipart upload, which sends each part as it fills, completed at every
+// checkpoint (every checkpointInterval, and at the end), so the object in
+// S3 is never older than that — and the spool is removed once the target
+// holds everything.
 //
 // While a run writes to S3, a marker object beside the results
 // (KEY.lambdafan-running) says so. A resumed run that finds the marker but
@@ -35,8 +36,12 @@ import (
 // it refuses, unless --retry-unsafe accepts running them again.
 
 // checkpointInterval is how often a mirror makes its target hold every
-// result so far.
-const checkpointInterval = 30 * time.Second
+// result so far; copyInterval, how often it passes new results on to the
+// upload, which sends each part as it fills.
+const (
+	checkpointInterval = 30 * time.Second
+	copyInterval       = time.Second
+)
 
 // isMirrored reports whether results for loc go through a spool: S3
 // objects, and local files compressed by extension.
@@ -228,15 +233,27 @@ func putMarker(ctx context.Context, st store.Store, marker store.Location, spool
 }
 
 func (m *mirror) run(ctx context.Context) {
-	t := time.NewTicker(checkpointInterval)
-	defer t.Stop()
+	copyTick, checkpointTick := time.NewTicker(copyInterval), time.NewTicker(checkpointInterval)
+	defer copyTick.Stop()
+	defer checkpointTick.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-copyTick.C:
+			m.copy()
+		case <-checkpointTick.C:
 			m.checkpoint(ctx)
 		case <-m.stop:
 			return
 		}
+	}
+}
+
+// copy passes the spool's new complete lines on to the upload.
+func (m *mirror) copy() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err == nil && !m.finished {
+		m.err = m.copyLocked()
 	}
 }
 
