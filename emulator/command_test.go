@@ -39,6 +39,8 @@ type rtResult struct {
 	ClientEnv     map[string]string `json:"clientEnv"`
 	ClientAppName string            `json:"clientAppName"`
 	Env           map[string]string `json:"env"`
+	Ticks         int64             `json:"ticks"`
+	Cwd           string            `json:"cwd"`
 }
 
 // rtServer serves fn, run by the test handler binary unless fn names a
