@@ -17,20 +17,23 @@ type commandHandler struct {
 
 // newCommandHandler returns the Handler for def, a Function with a
 // Command, whose processes get accessKeyID and secretAccessKey as their
-// AWS credentials and a log stream dated now. The program must exist now:
-// a path (absolute, or relative to the working directory) or a name found
-// on PATH. No process starts before the first invocation.
-func newCommandHandler(def Function, accessKeyID, secretAccessKey string, now time.Time, log *slog.Logger) (*commandHandler, error) {
+// AWS credentials and log streams dated by now. The program and the code
+// directory must exist now: the program a path (absolute, or relative to
+// the working directory) or a name found on PATH. No process starts
+// before the first invocation.
+func newCommandHandler(def Function, accessKeyID, secretAccessKey string, now func() time.Time, log *slog.Logger) (*commandHandler, error) {
 	pool, err := execenv.NewPool(execenv.Config{
 		Function:        def.Name,
 		Command:         def.Command,
+		TaskRoot:        def.CodeDir,
+		Handler:         def.RuntimeHandler,
 		MemorySize:      def.MemorySize,
 		Environment:     def.Environment,
 		MaxConcurrency:  def.MaxConcurrencyPerEnvironment,
 		Region:          DefaultRegion,
 		AccessKeyID:     accessKeyID,
 		SecretAccessKey: secretAccessKey,
-		Created:         now,
+		Now:             now,
 		Logger:          log,
 	})
 	if err != nil {

@@ -112,6 +112,23 @@ type Function struct {
 	// arguments. Each execution environment is one process.
 	Command []string
 
+	// CodeDir is the directory of a Command function's code: the
+	// processes' LAMBDA_TASK_ROOT (Lambda's /var/task) and working
+	// directory, where a runtime looks for the handler's module (the
+	// Node.js runtime client loads index.mjs from it for the handler
+	// index.handler). A relative path is relative to the working
+	// directory. Empty means the directory of the command's program when
+	// it is given as a path, else the working directory. Setting it on a
+	// Handler function is an error.
+	CodeDir string
+
+	// RuntimeHandler is a Command function's handler setting, the _HANDLER
+	// its runtime reads to find the code to run, e.g. "index.handler"
+	// (module index, export handler) for Node.js. Empty means the
+	// program's file name ("bootstrap"), what an OS-only runtime gets.
+	// Setting it on a Handler function is an error.
+	RuntimeHandler string
+
 	// Timeout bounds one invocation; an invocation still running at the
 	// deadline fails with "Task timed out". 0 means DefaultTimeout; at
 	// most MaxTimeout.

@@ -16,6 +16,17 @@ type Config struct {
 	// Runtime API (a "bootstrap"); NewPool refuses an empty one.
 	Command []string
 
+	// TaskRoot is the directory of the function's code: LAMBDA_TASK_ROOT
+	// and the processes' working directory. Empty means the directory of
+	// the command's program when it is given as a path, else the working
+	// directory.
+	TaskRoot string
+
+	// Handler is _HANDLER, the handler a runtime loads (e.g.
+	// "index.handler" for Node.js). Empty means the program's file name,
+	// as for an OS-only runtime's bootstrap.
+	Handler string
+
 	// MemorySize is AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB.
 	MemorySize int
 
@@ -37,9 +48,9 @@ type Config struct {
 	// (they get a dummy session token too).
 	AccessKeyID, SecretAccessKey string
 
-	// Created is when the function was set up, on the caller's clock: it
-	// dates AWS_LAMBDA_LOG_STREAM_NAME. Zero means now.
-	Created time.Time
+	// Now returns the current time on the caller's clock: it dates each
+	// environment's AWS_LAMBDA_LOG_STREAM_NAME. Nil means time.Now.
+	Now func() time.Time
 
 	// Logger receives diagnostics, such as a process that cannot be
 	// killed. Nil discards them.

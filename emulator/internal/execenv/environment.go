@@ -122,7 +122,10 @@ func (e *environment) spawn() error {
 	defer close(e.spawnTried)
 	p := e.pool
 	cmd := exec.Command(p.program, p.args...)
-	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+e.ln.Addr().String())
+	cmd.Env = append(p.env[:len(p.env):len(p.env)],
+		"AWS_LAMBDA_RUNTIME_API="+e.ln.Addr().String(),
+		"AWS_LAMBDA_LOG_STREAM_NAME="+logStreamName(p.now()))
+	cmd.Dir = p.taskRoot
 	cmd.Stdout, cmd.Stderr = e.outW, e.outW
 	startInOwnGroup(cmd)
 	e.cmd = cmd

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -45,9 +46,11 @@ type Pool struct {
 	name        string // function name
 	program     string // absolute path of the executable
 	args        []string
-	env         []string // the processes' environment, but AWS_LAMBDA_RUNTIME_API
+	env         []string // the processes' environment, but per-environment variables
+	taskRoot    string   // the processes' working directory
 	slots       int      // invocations an environment runs at once
 	handlerName string
+	now         func() time.Time
 	log         *slog.Logger
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
 	readers     sync.Pool // *bufio.Reader of Runtime API connections
@@ -64,7 +67,8 @@ type Pool struct {
 
 // NewPool returns a pool of execution environments for the function cfg
 // describes. The command's program must exist now: a path (absolute, or
-// relative to the working directory) or a name found on PATH.
+// relative to the working directory) or a name found on PATH; so must
+// the task root, if cfg names one.
 func NewPool(cfg Config) (*Pool, error) {
 	if len(cfg.Command) == 0 {
 		return nil, errors.New("execution environments need a command")
@@ -73,16 +77,28 @@ func NewPool(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	taskRoot, err := resolveTaskRoot(cfg)
+	if err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return newPool(cfg.Function, program, slices.Clone(cfg.Command[1:]), runtimeEnv(cfg), cfg.MaxConcurrency, log), nil
+	p := newPool(cfg.Function, program, slices.Clone(cfg.Command[1:]), runtimeEnv(cfg, taskRoot), cfg.MaxConcurrency, log)
+	p.taskRoot = taskRoot
+	if cfg.Handler != "" {
+		p.handlerName = cfg.Handler
+	}
+	if cfg.Now != nil {
+		p.now = cfg.Now
+	}
+	return p, nil
 }
 
 // newPool returns a pool starting program with args in environment env
-// (to which each environment adds AWS_LAMBDA_RUNTIME_API); each
-// environment runs up to slots invocations at once.
+// (to which each environment adds its own variables); each environment
+// runs up to slots invocations at once.
 func newPool(name, program string, args, env []string, slots int, log *slog.Logger) *Pool {
 	return &Pool{
 		name:        name,
@@ -90,7 +106,8 @@ func newPool(name, program string, args, env []string, slots int, log *slog.Logg
 		args:        args,
 		env:         env,
 		slots:       max(slots, 1),
-		handlerName: handlerName(program),
+		handlerName: filepath.Base(program),
+		now:         time.Now,
 		log:         log,
 		bufs:        sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		readers:     sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }},
