@@ -87,7 +87,10 @@ type Config struct {
 
 	// FunctionLog, when non-nil, receives every invocation's log (START,
 	// the function's output, END, REPORT), as Lambda sends it to
-	// CloudWatch Logs.
+	// CloudWatch Logs. It receives the log as it is written, in whole
+	// lines (a line longer than 64 KB in pieces); lines of invocations
+	// running at once interleave, as the log streams of several execution
+	// environments do. Writes are serialised.
 	FunctionLog io.Writer
 
 	// Logger receives the emulator's own diagnostics. Nil discards them.

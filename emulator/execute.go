@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -39,9 +38,10 @@ func (s *Server) acquire(ctx context.Context, fn *function) (release func(), err
 }
 
 // execute runs one invocation under the function's timeout and returns its
-// output and, when wantLog is set or a FunctionLog is configured, its log
-// framed the way Lambda frames it (START, output, END, REPORT).
-func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
+// output and, when wantTail is set, the last 4 KB of its log, framed the
+// way Lambda frames it (START, output, END, REPORT). A configured
+// FunctionLog receives the log as it is written.
+func (s *Server) execute(req *invokeRequest, wantTail bool) (Output, []byte) {
 	s.executions.add()
 	defer s.executions.done()
 	s.stats.executions.Add(1)
@@ -50,19 +50,19 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 		s.execs.add(req.payload)
 	}
 
-	var logBuf *bytes.Buffer
-	logOut := io.Discard
-	if wantLog || s.cfg.FunctionLog != nil {
-		// Room for the framing lines and a short function output; the
-		// lines are appended rather than formatted, which more than halved
-		// what LogType Tail adds to an invocation.
-		logBuf = bytes.NewBuffer(make([]byte, 0, 512))
-		logOut = logBuf
-		logBuf.WriteString("START RequestId: ")
-		logBuf.WriteString(req.requestID)
-		logBuf.WriteString(" Version: ")
-		logBuf.WriteString(req.version)
-		logBuf.WriteByte('\n')
+	log := s.newInvocationLog(wantTail)
+	defer log.release()
+	var logOut io.Writer = io.Discard
+	if log != nil {
+		logOut = log
+		// The lines are appended rather than formatted, which more than
+		// halved what LogType Tail adds to an invocation.
+		b := append(log.scratch[:0], "START RequestId: "...)
+		b = append(b, req.requestID...)
+		b = append(b, " Version: "...)
+		b = append(b, req.version...)
+		log.scratch = append(b, '\n')
+		_, _ = log.Write(log.scratch)
 	}
 	// Execution time is real time: Config.Now is the clock of signature
 	// checks, and a context deadline is always measured on the real clock
@@ -107,17 +107,17 @@ func (s *Server) execute(req *invokeRequest, wantLog bool) (Output, []byte) {
 	if out.InitDuration > 0 {
 		s.stats.coldStarts.Add(1)
 	}
-	if logBuf == nil {
+	if log == nil {
 		return out, nil
 	}
-	logBuf.WriteString("END RequestId: ")
-	logBuf.WriteString(req.requestID)
-	logBuf.WriteByte('\n')
-	logBuf.Write(appendReport(logBuf.AvailableBuffer(), req.requestID, elapsed, fn.def.MemorySize, out))
-	if s.cfg.FunctionLog != nil {
-		s.writeFunctionLog(logBuf.Bytes())
-	}
-	return out, logBuf.Bytes()
+	log.endLine()
+	b := append(log.scratch[:0], "END RequestId: "...)
+	b = append(b, req.requestID...)
+	b = append(b, '\n')
+	log.scratch = appendReport(b, req.requestID, elapsed, fn.def.MemorySize, out)
+	_, _ = log.Write(log.scratch)
+	log.finish()
+	return out, log.tail()
 }
 
 // msDeadline is start+timeout truncated to the millisecond: the deadline

@@ -53,8 +53,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 			aerr.write(w, req.requestID)
 			return
 		}
-		var logs []byte
-		out, logs = s.execute(&req, req.logTail)
+		out, tail = s.execute(&req, req.logTail)
 		release()
 		if req.cancelled {
 			// Close or an expired Shutdown stopped the function: the
@@ -64,9 +63,6 @@ func (s *Server) handleInvoke(w http.ResponseWriter, r *http.Request) {
 			s.countError(aerr)
 			aerr.write(w, req.requestID)
 			return
-		}
-		if req.logTail {
-			tail = logs[max(0, len(logs)-logTailBytes):]
 		}
 	}
 	if fault := s.faults.after(r.Context()); fault != nil {

@@ -42,6 +42,7 @@ type Server struct {
 	closeOnce  sync.Once
 	closers    []io.Closer // handlers that own resources (processes)
 	logMu      sync.Mutex  // serialises FunctionLog writes
+	logs       sync.Pool   // *invocationLog, for reuse
 }
 
 // New validates cfg and returns a Server. Handlers that start processes do
@@ -70,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.logs.New = func() any { return &invocationLog{s: s} }
 	s.base, s.stop = context.WithCancel(context.Background())
 	if cfg.CountExecutions {
 		s.execs = newExecutionCounter()
