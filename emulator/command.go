@@ -16,12 +16,19 @@ type commandHandler struct {
 }
 
 // newCommandHandler returns the Handler for def, a Function with a
-// Command, whose processes get accessKeyID and secretAccessKey as their
-// AWS credentials and log streams dated by now. The program and the code
-// directory must exist now: the program a path (absolute, or relative to
-// the working directory) or a name found on PATH. No process starts
-// before the first invocation.
-func newCommandHandler(def Function, accessKeyID, secretAccessKey string, now func() time.Time, log *slog.Logger) (*commandHandler, error) {
+// Command, for a server configured with cfg (its credentials become the
+// processes' AWS credentials; now dates their log streams). The program
+// and the code directory must exist now: the program a path (absolute,
+// or relative to the working directory) or a name found on PATH. No
+// process starts before the first invocation.
+func newCommandHandler(def Function, cfg Config, now func() time.Time, log *slog.Logger) (*commandHandler, error) {
+	initTimeout := cfg.initTimeout // 0: Lambda's 10 s
+	if def.MaxConcurrencyPerEnvironment > 1 && initTimeout == 0 {
+		// Lambda Managed Instances allow "130 seconds or the configured
+		// function timeout (maximum 900 seconds), whichever is higher"
+		// (AWS Lambda Developer Guide, lambda-runtime-environment.html).
+		initTimeout = max(130*time.Second, def.Timeout)
+	}
 	pool, err := execenv.NewPool(execenv.Config{
 		Function:        def.Name,
 		Command:         def.Command,
@@ -30,9 +37,10 @@ func newCommandHandler(def Function, accessKeyID, secretAccessKey string, now fu
 		MemorySize:      def.MemorySize,
 		Environment:     def.Environment,
 		MaxConcurrency:  def.MaxConcurrencyPerEnvironment,
+		InitTimeout:     initTimeout,
 		Region:          DefaultRegion,
-		AccessKeyID:     accessKeyID,
-		SecretAccessKey: secretAccessKey,
+		AccessKeyID:     cfg.AccessKeyID,
+		SecretAccessKey: cfg.SecretAccessKey,
 		Now:             now,
 		Logger:          log,
 	})
@@ -42,23 +50,38 @@ func newCommandHandler(def Function, accessKeyID, secretAccessKey string, now fu
 	return &commandHandler{pool: pool}, nil
 }
 
-// Invoke runs inv in one of the function's execution environments.
+// Invoke runs inv in one of the function's execution environments, with
+// inv's deadline; the server calls invokeEnv instead.
 func (h *commandHandler) Invoke(ctx context.Context, inv *Invocation) Output {
+	return h.invokeEnv(ctx, inv, func() time.Time { return inv.Deadline }).Output
+}
+
+// invokeEnv runs inv in one of the function's execution environments,
+// starting its clock (begin) when the environment is ready for it.
+func (h *commandHandler) invokeEnv(ctx context.Context, inv *Invocation, begin func() time.Time) envOutput {
 	out := h.pool.Invoke(ctx, &execenv.Invocation{
 		RequestID:          inv.RequestID,
 		InvokedFunctionARN: inv.InvokedFunctionARN,
 		Payload:            inv.Payload,
 		ClientContext:      inv.ClientContext,
-		Deadline:           inv.Deadline,
+		Begin:              begin,
 		Log:                inv.Log,
 	})
-	return Output{
-		Payload:         out.Payload,
-		Error:           out.Error,
-		InitDuration:    out.InitDuration,
-		MaxMemoryUsedMB: out.MaxMemoryUsedMB,
+	return envOutput{
+		Output: Output{
+			Payload:         out.Payload,
+			Error:           out.Error,
+			InitDuration:    out.InitDuration,
+			MaxMemoryUsedMB: out.MaxMemoryUsedMB,
+		},
+		coldStart:    out.ColdStart,
+		errorType:    out.ErrorType,
+		errorMessage: out.ErrorMessage,
 	}
 }
+
+// pids returns the process IDs of the live execution environments.
+func (h *commandHandler) pids() []int { return h.pool.PIDs() }
 
 // Close stops the function's execution environments (see
 // [execenv.Pool.Close]).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"regexp"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -102,5 +103,8 @@ func TestServer_FunctionLogStreams(t *testing.T) {
 	tail, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
 	if !strings.HasSuffix(w.String(), string(tail)) {
 		t.Errorf("FunctionLog:\n%s\ndoes not end with the log tail:\n%s", w, tail)
+	}
+	if !regexp.MustCompile(`^INIT_START [^\n]+\n(init: runtimehandler ready\n)?START RequestId: [^\n]+\nworking on it\nEND RequestId: [^\n]+\nREPORT RequestId: `).MatchString(w.String()) {
+		t.Errorf("FunctionLog is not framed like Lambda's log:\n%s", w)
 	}
 }

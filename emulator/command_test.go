@@ -185,8 +185,9 @@ func TestCommand_WarmReuse(t *testing.T) {
 			if !initDuration.MatchString(call.log) {
 				t.Errorf("cold start log lacks Init Duration:\n%s", call.log)
 			}
-			if !strings.Contains(between(t, call.log), "init: runtimehandler ready") {
-				t.Errorf("cold start log lacks the output printed during init:\n%s", call.log)
+			// As in Lambda, INIT_START and the init output precede START.
+			if !regexp.MustCompile(`^INIT_START Runtime Version: \S+\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}\ninit: runtimehandler ready\nSTART RequestId: `).MatchString(call.log) {
+				t.Errorf("cold start log lacks INIT_START and the output printed during init before START:\n%s", call.log)
 			}
 			continue
 		}

@@ -86,11 +86,12 @@ type Config struct {
 	CountExecutions bool
 
 	// FunctionLog, when non-nil, receives every invocation's log (START,
-	// the function's output, END, REPORT), as Lambda sends it to
-	// CloudWatch Logs. It receives the log as it is written, in whole
-	// lines (a line longer than 64 KB in pieces); lines of invocations
-	// running at once interleave, as the log streams of several execution
-	// environments do. Writes are serialised.
+	// the function's output, END, REPORT, and INIT_START for a new
+	// execution environment), as Lambda sends it to CloudWatch Logs. It
+	// receives the log as it is written, in whole lines (a line longer
+	// than 64 KB in pieces); lines of invocations running at once
+	// interleave, as the log streams of several execution environments
+	// do. Writes are serialised.
 	FunctionLog io.Writer
 
 	// Logger receives the emulator's own diagnostics. Nil discards them.
@@ -99,6 +100,11 @@ type Config struct {
 	// Now returns the current time. Nil means time.Now; tests set it to
 	// check signature expiry.
 	Now func() time.Time
+
+	// initTimeout, when set, replaces the 10 seconds a Command function's
+	// new execution environment has to initialise; the package's tests
+	// shorten it.
+	initTimeout time.Duration
 }
 
 // Function defines one function.

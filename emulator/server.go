@@ -86,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		if len(def.Command) > 0 {
-			h, err := newCommandHandler(f.def, cfg.AccessKeyID, cfg.SecretAccessKey, s.now, s.log)
+			h, err := newCommandHandler(f.def, cfg, s.now, s.log)
 			if err != nil {
 				return nil, fmt.Errorf("function %s: %w", def.Name, err)
 			}

@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// DefaultInitTimeout bounds an environment's init phase when
+// Config.InitTimeout is 0: Lambda's 10 seconds for on-demand functions
+// ("The Init phase is limited to 10 seconds", AWS Lambda Developer Guide,
+// lambda-runtime-environment.html).
+const DefaultInitTimeout = 10 * time.Second
+
 // Config describes one function's execution environments: the process to
 // start and the values Lambda gives it in its environment.
 type Config struct {
@@ -40,6 +46,14 @@ type Config struct {
 	// AWS_LAMBDA_MAX_CONCURRENCY and may poll /next that many times at
 	// once. 0 or 1 means one at a time, as in Lambda.
 	MaxConcurrency int
+
+	// InitTimeout bounds a new environment's init phase: spawning its
+	// process until the runtime first asks for an invocation. 0 means
+	// DefaultInitTimeout. With one invocation at a time, an init phase
+	// that fails or runs out of time is retried for the invocation
+	// waiting for it, under that invocation's deadline (Lambda's
+	// suppressed init).
+	InitTimeout time.Duration
 
 	// Region is AWS_REGION and AWS_DEFAULT_REGION.
 	Region string

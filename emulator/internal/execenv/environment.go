@@ -31,6 +31,9 @@ type environment struct {
 	// spawnTried is closed once spawn has started the process or failed
 	// to: cmd and mem are set then.
 	spawnTried chan struct{}
+	// initialized is closed when the runtime first asks for an
+	// invocation: its init phase is over.
+	initialized chan struct{}
 	// initFailed is closed when the runtime posts /init/error.
 	initFailed chan struct{}
 	// dead is closed once the process has exited and exitErr is set.
@@ -43,6 +46,7 @@ type environment struct {
 	exitErr error // cmd.Wait's result, written before dead is closed
 
 	free int // slots not handed out; guarded by pool.mu
+
 	// ready reports that a /next waits for an invocation: whether
 	// len(waiting) > 0, readable without mu.
 	ready atomic.Bool
@@ -57,6 +61,10 @@ type environment struct {
 	closing      bool                      // no new Runtime API requests are served
 	conns        map[*runtimeConn]struct{} // open Runtime API connections
 	serving      sync.WaitGroup            // the goroutines serving conns
+
+	// initErrorType is the Lambda-Runtime-Function-Error-Type posted with
+	// initError; guarded by mu.
+	initErrorType string
 }
 
 // envCall is one invocation handed to an environment.
@@ -101,17 +109,18 @@ func newEnvironment(p *Pool) (*environment, error) {
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
 	return &environment{
-		pool:       p,
-		out:        out,
-		outW:       w,
-		ln:         ln,
-		slots:      p.slots,
-		fetched:    make(map[string]*envCall, p.slots),
-		spawnTried: make(chan struct{}),
-		initFailed: make(chan struct{}),
-		dead:       make(chan struct{}),
-		shutdown:   make(chan struct{}),
-		conns:      map[*runtimeConn]struct{}{},
+		pool:        p,
+		out:         out,
+		outW:        w,
+		ln:          ln,
+		slots:       p.slots,
+		fetched:     make(map[string]*envCall, p.slots),
+		spawnTried:  make(chan struct{}),
+		initialized: make(chan struct{}),
+		initFailed:  make(chan struct{}),
+		dead:        make(chan struct{}),
+		shutdown:    make(chan struct{}),
+		conns:       map[*runtimeConn]struct{}{},
 	}, nil
 }
 
@@ -234,6 +243,32 @@ func (e *environment) kill() {
 	if err := killGroup(e.cmd.Process); err != nil {
 		e.pool.log.Warn("kill execution environment", "function", e.pool.name, "pid", e.pid(), "err", err)
 	}
+}
+
+// isInitialized reports that the runtime has asked for an invocation.
+func (e *environment) isInitialized() bool {
+	select {
+	case <-e.initialized:
+		return true
+	default:
+		return false
+	}
+}
+
+// peakMemoryMB is the peak memory of the process and its children, in MB,
+// or 0 when unknown; read it before killing the process.
+func (e *environment) peakMemoryMB() int {
+	return e.mem.megabytes()
+}
+
+// exitPeakMemoryMB is the peak memory of the exited process, in MB, from
+// its resource usage, or 0 when unknown.
+func (e *environment) exitPeakMemoryMB() int {
+	<-e.dead
+	if e.cmd == nil || e.cmd.ProcessState == nil {
+		return 0
+	}
+	return exitPeakMB(e.cmd.ProcessState)
 }
 
 // awaitDeath waits until the process is reaped or d passed.

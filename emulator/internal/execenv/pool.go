@@ -48,8 +48,10 @@ type Pool struct {
 	args        []string
 	env         []string // the processes' environment, but per-environment variables
 	taskRoot    string   // the processes' working directory
-	slots       int      // invocations an environment runs at once
+	region      string
+	slots       int // invocations an environment runs at once
 	handlerName string
+	initTimeout time.Duration
 	now         func() time.Time
 	log         *slog.Logger
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
@@ -87,8 +89,12 @@ func NewPool(cfg Config) (*Pool, error) {
 	}
 	p := newPool(cfg.Function, program, slices.Clone(cfg.Command[1:]), runtimeEnv(cfg, taskRoot), cfg.MaxConcurrency, log)
 	p.taskRoot = taskRoot
+	p.region = cfg.Region
 	if cfg.Handler != "" {
 		p.handlerName = cfg.Handler
+	}
+	if cfg.InitTimeout > 0 {
+		p.initTimeout = cfg.InitTimeout
 	}
 	if cfg.Now != nil {
 		p.now = cfg.Now
@@ -107,6 +113,7 @@ func newPool(name, program string, args, env []string, slots int, log *slog.Logg
 		env:         env,
 		slots:       max(slots, 1),
 		handlerName: filepath.Base(program),
+		initTimeout: DefaultInitTimeout,
 		now:         time.Now,
 		log:         log,
 		bufs:        sync.Pool{New: func() any { return new(bytes.Buffer) }},
@@ -116,8 +123,10 @@ func newPool(name, program string, args, env []string, slots int, log *slog.Logg
 }
 
 // Invoke runs inv in an environment with a free slot, or in a new one (a
-// cold start, reported in Output.InitDuration). ctx should expire at
-// inv.Deadline. When ctx is done first, Invoke returns at once, with an
+// cold start, reported in Output.InitDuration), starting inv's clock
+// (Invocation.Begin) once the environment is ready for it. ctx should be
+// done only when the caller stops; Invoke itself enforces inv's deadline.
+// When the deadline or ctx comes first, Invoke returns at once, with an
 // Output that is not the function's and that the caller replaces by its
 // timeout (or cancellation) error; an environment running one invocation
 // at a time is killed then, one running several lets the invocation run
@@ -126,17 +135,23 @@ func (p *Pool) Invoke(ctx context.Context, inv *Invocation) Output {
 	for {
 		e, fresh, err := p.acquire()
 		if err != nil {
-			errorType := "Runtime.InvalidEntrypoint"
-			if errors.Is(err, errPoolClosed) {
-				errorType = "Runtime.Unavailable"
-			}
-			return Output{Error: true, Payload: wire.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
+			return p.unavailable(inv, err)
 		}
 		out, retry := e.invoke(ctx, inv, fresh)
 		if !retry {
 			return out
 		}
 	}
+}
+
+// unavailable is the output of an invocation that found no environment:
+// the pool is closed, or a process could not start.
+func (p *Pool) unavailable(inv *Invocation, err error) Output {
+	errorType := "Runtime.InvalidEntrypoint"
+	if errors.Is(err, errPoolClosed) {
+		errorType = "Runtime.Unavailable"
+	}
+	return Output{Error: true, Payload: wire.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
 }
 
 // acquire takes a slot of an environment that has one, or starts a new
@@ -172,15 +187,31 @@ func (p *Pool) acquire() (e *environment, fresh bool, err error) {
 		p.mu.Unlock()
 		return e, false, nil
 	}
+	e, err = p.startLocked()
+	return e, err == nil, err
+}
 
-	// The new environment takes invocations before its process runs, and
-	// its listener and pipe are made under the lock (a few system calls;
-	// the process starts after): with several slots, a burst of
-	// invocations fills one environment rather than starting one each.
-	e, err = newEnvironment(p)
+// startEnvironment starts a new environment and takes one of its slots.
+func (p *Pool) startEnvironment() (*environment, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errPoolClosed
+	}
+	return p.startLocked()
+}
+
+// startLocked starts a new environment and takes one of its slots; the
+// caller holds mu, which startLocked releases. The new environment takes
+// invocations before its process runs, and its listener and pipe are made
+// under the lock (a few system calls; the process starts after): with
+// several slots, a burst of invocations fills one environment rather than
+// starting one each.
+func (p *Pool) startLocked() (*environment, error) {
+	e, err := newEnvironment(p)
 	if err != nil {
 		p.mu.Unlock()
-		return nil, false, err
+		return nil, err
 	}
 	p.live[e] = struct{}{}
 	if e.free = p.slots - 1; e.free > 0 {
@@ -193,9 +224,9 @@ func (p *Pool) acquire() (e *environment, fresh bool, err error) {
 		delete(p.live, e)
 		p.removeIdleLocked(e)
 		p.mu.Unlock()
-		return nil, false, err
+		return nil, err
 	}
-	return e, true, nil
+	return e, nil
 }
 
 // removeIdleLocked takes e off the idle stack, if it is there.

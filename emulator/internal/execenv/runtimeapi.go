@@ -105,6 +105,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 	if !e.initDone {
 		e.initDone = true
 		e.initDuration = time.Since(e.spawned)
+		close(e.initialized)
 	}
 	if len(e.queued) == 0 {
 		e.waiting = append(e.waiting, rc)
@@ -250,6 +251,7 @@ func (e *environment) postInitError(rc *runtimeConn, r *runtimeRequest) {
 		return
 	}
 	e.initError = errorBody(payload, r.errorType)
+	e.initErrorType = r.errorType
 	e.mu.Unlock()
 	close(e.initFailed)
 	_ = accepted(rc)

@@ -35,6 +35,7 @@ func rawEnvironment(t *testing.T) *environment {
 		shutdown:   make(chan struct{}),
 		conns:      map[*runtimeConn]struct{}{},
 	}
+	e.initialized = make(chan struct{})
 	p.wg.Go(e.accept)
 	t.Cleanup(func() {
 		close(e.dead)
