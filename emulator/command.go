@@ -38,6 +38,7 @@ func newCommandHandler(def Function, cfg Config, now func() time.Time, log *slog
 		Environment:     def.Environment,
 		MaxConcurrency:  def.MaxConcurrencyPerEnvironment,
 		InitTimeout:     initTimeout,
+		Freeze:          !cfg.NoFreeze,
 		Region:          DefaultRegion,
 		AccessKeyID:     cfg.AccessKeyID,
 		SecretAccessKey: cfg.SecretAccessKey,

@@ -75,9 +75,9 @@ export const handler = async (event) => {
 
 // TestNode_Lifecycle runs a Node.js module through AWS's runtime
 // interface client: a 2 s module init and a 1.5 s handler fit a 3 s
-// timeout (the init phase is not the function's); and the module loads
-// from the code directory the process runs in, with _HANDLER
-// index.handler.
+// timeout (the init phase is not the function's); the module loads from
+// the code directory the process runs in, with _HANDLER index.handler;
+// and its environment is frozen between invocations.
 func TestNode_Lifecycle(t *testing.T) {
 	fn := nodeFunction(t, "node", slowInitModule)
 	fn.Timeout = 3 * time.Second
@@ -110,6 +110,23 @@ func TestNode_Lifecycle(t *testing.T) {
 	}
 	if r.Cwd != fn.CodeDir || r.TaskDir != fn.CodeDir || r.Handler != "index.handler" {
 		t.Errorf("cwd %q, LAMBDA_TASK_ROOT %q, _HANDLER %q; want %q, %q, index.handler", r.Cwd, r.TaskDir, r.Handler, fn.CodeDir, fn.CodeDir)
+	}
+
+	// Frozen between invocations: the interval does not run.
+	if processState(r.PID) != "" {
+		waitFor(t, "the environment to be frozen", func() bool { return processState(r.PID) == "T" })
+	}
+	before, _ := invoke(0)
+	if processState(r.PID) != "" {
+		waitFor(t, "the environment to be frozen", func() bool { return processState(r.PID) == "T" })
+	}
+	time.Sleep(idleGap) // the time the interval may or may not use
+	after, _ := invoke(0)
+	if after.PID != r.PID || before.PID != r.PID {
+		t.Fatalf("ran in pids %d, %d, %d; want one warm environment", r.PID, before.PID, after.PID)
+	}
+	if n := after.Ticks - before.Ticks; n > maxFrozenTicks {
+		t.Errorf("%d ticks of a 10 ms interval while the environment waited %v, want none (at most %d)", n, idleGap, maxFrozenTicks)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -471,6 +472,13 @@ func TestCommand_Close(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Their runtimes wait for the next invocation: frozen. Close thaws
+	// them to stop them.
+	for pid := range pids {
+		if runtime.GOOS == "linux" {
+			waitFor(t, "the environments to be frozen", func() bool { return processState(pid) == "T" })
+		}
+	}
 	hs.Close()
 	if err := emu.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -94,6 +94,15 @@ type Config struct {
 	// do. Writes are serialised.
 	FunctionLog io.Writer
 
+	// NoFreeze keeps the processes of Command functions running between
+	// invocations. By default an execution environment running one
+	// invocation at a time is frozen (SIGSTOP to its process group) once
+	// its runtime asks for the next invocation and thawed (SIGCONT) when
+	// it gets one, as Lambda freezes environments: timers and background
+	// work of a handler do not run in between. Systems without process
+	// groups never freeze.
+	NoFreeze bool
+
 	// Logger receives the emulator's own diagnostics. Nil discards them.
 	Logger *slog.Logger
 

@@ -55,6 +55,13 @@ type Config struct {
 	// suppressed init).
 	InitTimeout time.Duration
 
+	// Freeze stops an environment's processes (SIGSTOP to its process
+	// group) while its runtime waits for an invocation, and continues
+	// them (SIGCONT) when it gets one, as Lambda freezes execution
+	// environments between invocations. It applies to environments that
+	// run one invocation at a time, on systems with process groups.
+	Freeze bool
+
 	// Region is AWS_REGION and AWS_DEFAULT_REGION.
 	Region string
 

@@ -47,6 +47,14 @@ type environment struct {
 
 	free int // slots not handed out; guarded by pool.mu
 
+	// The freezer's state (freeze.go), guarded by fmu.
+	fmu         sync.Mutex
+	frozen      bool        // the process group is stopped
+	busy        int         // invocations using the environment
+	thawed      bool        // never freeze again: the environment is stopping
+	freezeTimer *time.Timer // freezes the environment once idle a while
+	armed       bool        // freezeTimer is set
+
 	// ready reports that a /next waits for an invocation: whether
 	// len(waiting) > 0, readable without mu.
 	ready atomic.Bool
@@ -210,12 +218,14 @@ func (e *environment) dropConn(rc *runtimeConn) {
 	_ = rc.c.Close()
 }
 
-// terminate asks the process group to stop (SIGTERM).
+// terminate asks the process group to stop (SIGTERM), continuing it
+// first if it is frozen: a stopped process would not act on the signal.
 func (e *environment) terminate() error {
 	<-e.spawnTried
 	if e.cmd.Process == nil {
 		return nil
 	}
+	e.thawForGood()
 	return terminateGroup(e.cmd.Process)
 }
 
@@ -240,6 +250,7 @@ func (e *environment) kill() {
 	if e.cmd.Process == nil {
 		return
 	}
+	e.thawForGood()
 	if err := killGroup(e.cmd.Process); err != nil {
 		e.pool.log.Warn("kill execution environment", "function", e.pool.name, "pid", e.pid(), "err", err)
 	}

@@ -133,6 +133,7 @@ func (e *environment) failInit(ctx context.Context, inv *Invocation, res initRes
 		out.ErrorType = errorType
 	}
 	e.out.detach(inv.Log)
+	e.settle()
 	e.kill()
 	e.awaitDeath(reapWait)
 	p.discard(e)

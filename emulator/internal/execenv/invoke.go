@@ -86,6 +86,7 @@ func (e *environment) invoke(ctx context.Context, inv *Invocation, fresh bool) (
 	if <-e.spawnTried; e.cmd.Process == nil {
 		return Output{}, true // it could not start; it is out of the pool already
 	}
+	e.thaw()
 	if fresh && !inv.started {
 		writeInitStart(inv.Log, e.pool.region)
 	}
@@ -118,6 +119,7 @@ func (e *environment) run(ctx context.Context, inv *Invocation, fresh bool) (out
 	select {
 	case res := <-call.result:
 		out = e.output(inv, res, fresh)
+		e.settle()
 		if e.slots == 1 && nearDeadline(ctx) {
 			// The answer came at or near the deadline (a handler's own
 			// context expires then too): the caller, which decides a

@@ -52,6 +52,7 @@ type Pool struct {
 	slots       int // invocations an environment runs at once
 	handlerName string
 	initTimeout time.Duration
+	freeze      bool // freeze environments between invocations
 	now         func() time.Time
 	log         *slog.Logger
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
@@ -96,6 +97,7 @@ func NewPool(cfg Config) (*Pool, error) {
 	if cfg.InitTimeout > 0 {
 		p.initTimeout = cfg.InitTimeout
 	}
+	p.freeze = cfg.Freeze && canFreeze && p.slots == 1
 	if cfg.Now != nil {
 		p.now = cfg.Now
 	}

@@ -112,6 +112,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 		e.ready.Store(true)
 		rc.waiting = true
 		e.mu.Unlock()
+		e.freezeIfIdle()
 		return connWaiting
 	}
 	call := e.queued[0]
