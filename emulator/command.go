@@ -22,6 +22,10 @@ type commandHandler struct {
 // or relative to the working directory) or a name found on PATH. No
 // process starts before the first invocation.
 func newCommandHandler(def Function, cfg Config, now func() time.Time, log *slog.Logger) (*commandHandler, error) {
+	idle := cfg.IdleTimeout
+	if idle == 0 {
+		idle = DefaultIdleTimeout
+	}
 	initTimeout := cfg.initTimeout // 0: Lambda's 10 s
 	if def.MaxConcurrencyPerEnvironment > 1 && initTimeout == 0 {
 		// Lambda Managed Instances allow "130 seconds or the configured
@@ -39,6 +43,7 @@ func newCommandHandler(def Function, cfg Config, now func() time.Time, log *slog
 		MaxConcurrency:  def.MaxConcurrencyPerEnvironment,
 		InitTimeout:     initTimeout,
 		Freeze:          !cfg.NoFreeze,
+		IdleTimeout:     idle,
 		Region:          DefaultRegion,
 		AccessKeyID:     cfg.AccessKeyID,
 		SecretAccessKey: cfg.SecretAccessKey,

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
@@ -107,4 +108,27 @@ func TestCommand_Freeze(t *testing.T) {
 			t.Errorf("%d ticks while the environment waited %v, stopped: %v; want it running", n, idleGap, stopped)
 		}
 	})
+}
+
+// TestCommand_IdleEviction: an environment idle for the idle timeout is
+// shut down the way Lambda shuts one down — frozen as it was, it is thawed
+// to receive SIGTERM (the handler's hook runs) — and the next invocation
+// starts a new one.
+func TestCommand_IdleEviction(t *testing.T) {
+	sigterm := filepath.Join(t.TempDir(), "sigterm")
+	srv := emulatortest.New(t, emulator.Config{IdleTimeout: 300 * time.Millisecond, Functions: []emulator.Function{{
+		Name:        "rt",
+		Command:     []string{emulator.RuntimeHandlerBinary(t)},
+		Environment: map[string]string{"TEST_SIGTERM_FILE": sigterm},
+	}}})
+	c := newClient(srv)
+	pid := rtInvoke(t, c, &lambda.InvokeInput{Payload: rtPayload("echo")}).result(t).PID
+	waitFor(t, "the idle environment to be shut down", func() bool { return processGone(pid) })
+	if b, err := os.ReadFile(sigterm); err != nil || !bytes.Contains(b, []byte("SIGTERM received")) {
+		t.Errorf("the SIGTERM hook did not run: %v %q", err, b)
+	}
+	assertColdStartAfter(t, c, pid, "an eviction")
+	if got := srv.Emulator.Stats().ColdStarts; got != 2 {
+		t.Errorf("ColdStarts = %d, want 2", got)
+	}
 }

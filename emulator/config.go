@@ -35,6 +35,11 @@ const (
 	// DefaultMaxEventRetries is how many times an Event invocation whose
 	// function fails is retried, as in Lambda.
 	DefaultMaxEventRetries = 2
+	// DefaultIdleTimeout is how long an execution environment of a
+	// Command function may wait for an invocation before it is shut down.
+	// Lambda does not document its own; LocalStack keeps environments for
+	// ten minutes (LAMBDA_KEEPALIVE_MS, 600000).
+	DefaultIdleTimeout = 10 * time.Minute
 	// MaxConcurrencyPerEnvironment is the largest
 	// Function.MaxConcurrencyPerEnvironment, Lambda's limit for
 	// PerExecutionEnvironmentMaxConcurrency.
@@ -102,6 +107,14 @@ type Config struct {
 	// work of a handler do not run in between. Systems without process
 	// groups never freeze.
 	NoFreeze bool
+
+	// IdleTimeout is how long an execution environment of a Command
+	// function may wait for an invocation before it is shut down, as
+	// Lambda does (extensions get SHUTDOWN, the processes SIGTERM, then
+	// SIGKILL 500 ms later); the next invocation starts a new one. 0
+	// means DefaultIdleTimeout; a negative value keeps environments until
+	// the server closes.
+	IdleTimeout time.Duration
 
 	// Logger receives the emulator's own diagnostics. Nil discards them.
 	Logger *slog.Logger

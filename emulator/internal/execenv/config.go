@@ -62,6 +62,11 @@ type Config struct {
 	// run one invocation at a time, on systems with process groups.
 	Freeze bool
 
+	// IdleTimeout is how long an environment may wait for an invocation
+	// before it is shut down (extensions get SHUTDOWN, the processes
+	// SIGTERM). 0 or less keeps idle environments until Close.
+	IdleTimeout time.Duration
+
 	// Region is AWS_REGION and AWS_DEFAULT_REGION.
 	Region string
 

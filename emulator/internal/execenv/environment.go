@@ -46,6 +46,8 @@ type environment struct {
 	exitErr error // cmd.Wait's result, written before dead is closed
 
 	free int // slots not handed out; guarded by pool.mu
+	// idleSince is when the last slot was given back; guarded by pool.mu.
+	idleSince time.Time
 
 	// The freezer's state (freeze.go), guarded by fmu.
 	fmu         sync.Mutex

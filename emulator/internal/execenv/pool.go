@@ -39,9 +39,9 @@ var errPoolClosed = errors.New("the function's execution environments are shut d
 // invocation first, then the most recently used. An environment runs one
 // invocation at a time, or up to Config.MaxConcurrency at once (Lambda
 // Managed Instances). Environments whose process crashed, timed out (one
-// invocation at a time only) or failed to initialise are discarded. No
-// process starts before the first invocation. It is safe for concurrent
-// use.
+// invocation at a time only) or failed to initialise are discarded; those
+// idle for Config.IdleTimeout are shut down. No process starts before the
+// first invocation. It is safe for concurrent use.
 type Pool struct {
 	name        string // function name
 	program     string // absolute path of the executable
@@ -53,12 +53,13 @@ type Pool struct {
 	handlerName string
 	initTimeout time.Duration
 	freeze      bool // freeze environments between invocations
+	idleTimeout time.Duration
 	now         func() time.Time
 	log         *slog.Logger
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
 	readers     sync.Pool // *bufio.Reader of Runtime API connections
 
-	wg sync.WaitGroup // every goroutine of every environment
+	wg sync.WaitGroup // every goroutine of every environment, and the evictor
 
 	mu sync.Mutex
 	// idle holds the live environments with a free slot, as a stack: the
@@ -66,6 +67,13 @@ type Pool struct {
 	idle   []*environment
 	live   map[*environment]struct{}
 	closed bool
+	// evictTimer fires when the first idle environment's time is up;
+	// evictArmed reports that it is set. The evictor goroutine runs once
+	// an environment exists.
+	evictTimer *time.Timer
+	evictArmed bool
+	evictor    bool
+	done       chan struct{} // closed by Close
 }
 
 // NewPool returns a pool of execution environments for the function cfg
@@ -98,6 +106,7 @@ func NewPool(cfg Config) (*Pool, error) {
 		p.initTimeout = cfg.InitTimeout
 	}
 	p.freeze = cfg.Freeze && canFreeze && p.slots == 1
+	p.idleTimeout = cfg.IdleTimeout
 	if cfg.Now != nil {
 		p.now = cfg.Now
 	}
@@ -121,6 +130,7 @@ func newPool(name, program string, args, env []string, slots int, log *slog.Logg
 		bufs:        sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		readers:     sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }},
 		live:        map[*environment]struct{}{},
+		done:        make(chan struct{}),
 	}
 }
 
@@ -219,6 +229,12 @@ func (p *Pool) startLocked() (*environment, error) {
 	if e.free = p.slots - 1; e.free > 0 {
 		p.idle = append(p.idle, e)
 	}
+	if p.idleTimeout > 0 && !p.evictor {
+		p.evictor = true
+		p.evictTimer = time.NewTimer(p.idleTimeout)
+		p.evictTimer.Stop()
+		p.wg.Go(p.evictIdle)
+	}
 	p.mu.Unlock()
 	if err := e.spawn(); err != nil {
 		// Invocations that took its other slots see it dead and retry.
@@ -247,6 +263,13 @@ func (p *Pool) put(e *environment) {
 	}
 	if e.free++; e.free == 1 {
 		p.idle = append(p.idle, e)
+	}
+	if e.free == e.slots && p.evictTimer != nil {
+		e.idleSince = time.Now()
+		if !p.evictArmed {
+			p.evictArmed = true
+			p.evictTimer.Reset(p.idleTimeout)
+		}
 	}
 }
 
@@ -281,6 +304,7 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.closed = true
+	close(p.done)
 	envs := make([]*environment, 0, len(p.live))
 	for e := range p.live {
 		envs = append(envs, e)
