@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/lambdafan/lambdafan/emulator"
@@ -168,5 +169,26 @@ func TestCommand_ExitAndTimeoutLogs(t *testing.T) {
 		if mb := reportField(t, call.log, "Max Memory Used"); mb <= 0 || mb >= 1024 {
 			t.Errorf("Max Memory Used %v MB, want the process's peak, not the memory size:\n%s", mb, call.log)
 		}
+	}
+}
+
+// TestCommand_Region: a handler sees the region its invocation was
+// signed for, and each region has its own environments.
+func TestCommand_Region(t *testing.T) {
+	srv, _ := rtServer(t, emulator.Function{})
+	for _, region := range []string{"eu-west-1", "us-east-1", "eu-west-1"} {
+		cfg := srv.AWSConfig()
+		cfg.Region = region
+		c := lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.Retryer = aws.NopRetryer{} })
+		r := rtInvoke(t, c, &lambda.InvokeInput{Payload: rtPayload("context")}).result(t)
+		if r.Env["AWS_REGION"] != region || r.Env["AWS_DEFAULT_REGION"] != region {
+			t.Errorf("signed for %s: AWS_REGION %q, AWS_DEFAULT_REGION %q", region, r.Env["AWS_REGION"], r.Env["AWS_DEFAULT_REGION"])
+		}
+		if !strings.Contains(r.FunctionARN, ":"+region+":") {
+			t.Errorf("signed for %s: invoked ARN %s", region, r.FunctionARN)
+		}
+	}
+	if got := srv.Emulator.Stats().ColdStarts; got != 2 {
+		t.Errorf("ColdStarts = %d, want one environment per region", got)
 	}
 }

@@ -77,7 +77,8 @@ export const handler = async (event) => {
 // interface client: a 2 s module init and a 1.5 s handler fit a 3 s
 // timeout (the init phase is not the function's); the module loads from
 // the code directory the process runs in, with _HANDLER index.handler;
-// and its environment is frozen between invocations.
+// the handler sees the region it was invoked in; and its environment is
+// frozen between invocations.
 func TestNode_Lifecycle(t *testing.T) {
 	fn := nodeFunction(t, "node", slowInitModule)
 	fn.Timeout = 3 * time.Second
@@ -110,6 +111,9 @@ func TestNode_Lifecycle(t *testing.T) {
 	}
 	if r.Cwd != fn.CodeDir || r.TaskDir != fn.CodeDir || r.Handler != "index.handler" {
 		t.Errorf("cwd %q, LAMBDA_TASK_ROOT %q, _HANDLER %q; want %q, %q, index.handler", r.Cwd, r.TaskDir, r.Handler, fn.CodeDir, fn.CodeDir)
+	}
+	if r.Region != "eu-west-1" {
+		t.Errorf("AWS_REGION %q, want eu-west-1, the region the call was signed for", r.Region)
 	}
 
 	// Frozen between invocations: the interval does not run.

@@ -114,6 +114,7 @@ func (x *execution) run() Output {
 		RequestID:          req.requestID,
 		FunctionName:       fn.def.Name,
 		InvokedFunctionARN: req.invokedARN,
+		Region:             req.region,
 		Version:            req.version,
 		Payload:            req.payload,
 		ClientContext:      req.clientContext,

@@ -19,6 +19,8 @@ type Invocation struct {
 	// InvokedFunctionARN is the ARN the caller invoked, qualified when the
 	// caller named a version or alias.
 	InvokedFunctionARN string
+	// Region is the region the function was invoked in.
+	Region string
 	// Version is the version that runs ("$LATEST").
 	Version string
 	// Payload is the event, as JSON.

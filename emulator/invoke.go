@@ -17,6 +17,7 @@ type invokeRequest struct {
 	fn             *function
 	version        string
 	invokedARN     string
+	region         string
 	invocationType string
 	logTail        bool
 	payload        []byte
@@ -149,6 +150,7 @@ func (s *Server) parseInvoke(r *http.Request) (invokeRequest, *apiError) {
 	}
 	req.fn, req.version = fn, version
 	req.invokedARN = s.functionARN(region, parsed.Function, qualifier)
+	req.region = region
 
 	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
 		// Lambda answers InvalidRequestContentException, not
