@@ -83,6 +83,9 @@ func TestCommand_InitFailureReports(t *testing.T) {
 					t.Errorf("log lacks %q:\n%s", want, call.log)
 				}
 			}
+			if tt.init == "exit" && strings.Count(call.log, "exiting during init\nINIT_REPORT ") != 2 {
+				t.Errorf("what each init printed does not come before its INIT_REPORT:\n%s", call.log)
+			}
 			if !strings.HasSuffix(call.log, "\tStatus: error\tError Type: "+tt.errorType+"\n") {
 				t.Errorf("REPORT does not end with Status: error, Error Type: %s:\n%s", tt.errorType, call.log)
 			}

@@ -124,22 +124,20 @@ func (e *environment) failInit(ctx context.Context, inv *Invocation, res initRes
 		phase = "invoke"
 	}
 	out := Output{Error: true, ColdStart: fresh}
-	if res.status != initCancelled {
-		errorType := e.initErrorTypeOf(res.status)
-		writeInitReport(inv.Log, res.duration, phase, res.status, errorType)
-		if inv.Log != io.Discard {
-			out.MaxMemoryUsedMB = e.peakMemoryMB()
-		}
-		out.ErrorType = errorType
+	if res.status != initCancelled && inv.Log != io.Discard {
+		out.MaxMemoryUsedMB = e.peakMemoryMB() // before the kill
 	}
-	e.out.detach(inv.Log)
 	e.settle()
 	e.kill()
 	e.awaitDeath(reapWait)
+	e.out.detach(inv.Log) // what it printed comes before the report
 	p.discard(e)
-	switch res.status {
-	case initCancelled:
+	if res.status == initCancelled {
 		return out, false
+	}
+	out.ErrorType = e.initErrorTypeOf(res.status)
+	writeInitReport(inv.Log, res.duration, phase, res.status, out.ErrorType)
+	switch res.status {
 	case initError:
 		out.Payload = e.postedInitError()
 	case initExited:
