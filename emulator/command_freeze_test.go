@@ -111,21 +111,25 @@ func TestCommand_Freeze(t *testing.T) {
 }
 
 // TestCommand_IdleEviction: an environment idle for the idle timeout is
-// shut down the way Lambda shuts one down — frozen as it was, it is thawed
-// to receive SIGTERM (the handler's hook runs) — and the next invocation
-// starts a new one.
+// shut down the way Lambda shuts one down — its extension receives
+// SHUTDOWN, and, frozen as it was, it is thawed to receive SIGTERM (the
+// handler's hook runs) — and the next invocation starts a new one.
 func TestCommand_IdleEviction(t *testing.T) {
 	sigterm := filepath.Join(t.TempDir(), "sigterm")
+	shutdown := filepath.Join(t.TempDir(), "shutdown")
 	srv := emulatortest.New(t, emulator.Config{IdleTimeout: 300 * time.Millisecond, Functions: []emulator.Function{{
 		Name:        "rt",
 		Command:     []string{emulator.RuntimeHandlerBinary(t)},
-		Environment: map[string]string{"TEST_SIGTERM_FILE": sigterm},
+		Environment: map[string]string{"TEST_SIGTERM_FILE": sigterm, "TEST_SHUTDOWN_FILE": shutdown},
 	}}})
 	c := newClient(srv)
 	pid := rtInvoke(t, c, &lambda.InvokeInput{Payload: rtPayload("echo")}).result(t).PID
 	waitFor(t, "the idle environment to be shut down", func() bool { return processGone(pid) })
 	if b, err := os.ReadFile(sigterm); err != nil || !bytes.Contains(b, []byte("SIGTERM received")) {
 		t.Errorf("the SIGTERM hook did not run: %v %q", err, b)
+	}
+	if b, err := os.ReadFile(shutdown); err != nil || string(b) != "SHUTDOWN spindown\n" {
+		t.Errorf("the extension got %q (%v), want the SHUTDOWN event", b, err)
 	}
 	assertColdStartAfter(t, c, pid, "an eviction")
 	if got := srv.Emulator.Stats().ColdStarts; got != 2 {

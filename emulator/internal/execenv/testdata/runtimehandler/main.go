@@ -1,8 +1,9 @@
 // Command runtimehandler is the aws-lambda-go handler the emulator's tests
 // and benchmarks run as a real execution environment. The event's action
 // chooses what it does; TEST_INIT makes its initialisation fail,
-// TEST_INIT_MS makes it take that many milliseconds, and TEST_TICKS starts
-// a ticker whose ticks action "ticks" returns.
+// TEST_INIT_MS makes it take that many milliseconds, TEST_TICKS starts a
+// ticker whose ticks action "ticks" returns, and TEST_SHUTDOWN_FILE
+// registers an extension that writes the SHUTDOWN event it gets there.
 package main
 
 import (
@@ -144,6 +145,9 @@ func main() {
 		}()
 	}
 	fmt.Println("init: runtimehandler ready")
+	if file := os.Getenv("TEST_SHUTDOWN_FILE"); file != "" {
+		watchShutdown(file)
+	}
 	var opts []lambda.Option
 	if file := os.Getenv("TEST_SIGTERM_FILE"); file != "" {
 		opts = append(opts, lambda.WithEnableSIGTERM(func() {
@@ -151,6 +155,32 @@ func main() {
 		}))
 	}
 	lambda.StartWithOptions(handle, opts...)
+}
+
+// watchShutdown registers an extension for the SHUTDOWN event, as
+// external extensions do, and writes the event it gets to file.
+func watchShutdown(file string) {
+	base := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2020-01-01/extension/"
+	req, _ := http.NewRequest(http.MethodPost, base+"register", strings.NewReader(`{"events":["SHUTDOWN"]}`))
+	req.Header.Set("Lambda-Extension-Name", "shutdown-watcher")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("Lambda-Extension-Identifier")
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"event/next", nil)
+		req.Header.Set("Lambda-Extension-Identifier", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		var ev struct{ EventType, ShutdownReason string }
+		_ = json.NewDecoder(resp.Body).Decode(&ev)
+		_ = os.WriteFile(file, []byte(ev.EventType+" "+ev.ShutdownReason+"\n"), 0o644)
+	}()
 }
 
 // probeReport is what the probe runtime answers: what it saw on the
