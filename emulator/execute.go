@@ -63,14 +63,32 @@ type envOutput struct {
 	errorType, errorMessage string
 }
 
-// execution is one run of a function, as execute frames it.
+// execution is one run of a function, as execute frames it. Executions
+// are reused (Server.runs), with their begin method value made once.
 type execution struct {
-	s   *Server
-	req *invokeRequest
+	s *Server
+	// req is a copy of the request: a pointer kept in a reused execution
+	// would move every request to the heap.
+	req invokeRequest
 	log *invocationLog // nil when nobody reads the log
 	// start is when the function's execution began, and deadline when it
 	// times out; zero until begin.
 	start, deadline time.Time
+	beginFunc       func() time.Time // x.begin
+}
+
+// newExecution returns a (reused) execution of req.
+func (s *Server) newExecution(req *invokeRequest, wantTail bool) *execution {
+	x := s.runs.Get().(*execution)
+	x.req, x.log = *req, s.newInvocationLog(wantTail)
+	return x
+}
+
+// release returns x and its log for reuse.
+func (x *execution) release() {
+	x.log.release()
+	*x = execution{s: x.s, beginFunc: x.beginFunc}
+	x.s.runs.Put(x)
 }
 
 // execute runs one invocation under the function's timeout and returns its
@@ -85,10 +103,12 @@ func (s *Server) execute(req *invokeRequest, wantTail bool) (Output, []byte) {
 	if s.execs != nil {
 		s.execs.add(req.payload)
 	}
-	x := &execution{s: s, req: req, log: s.newInvocationLog(wantTail)}
-	defer x.log.release()
+	x := s.newExecution(req, wantTail)
 	out := x.run()
-	return out, x.log.tail()
+	req.cancelled = x.req.cancelled
+	tail := x.log.tail()
+	x.release()
+	return out, tail
 }
 
 // begin starts the execution's clock and logs START. Execution time is
@@ -105,7 +125,7 @@ func (x *execution) begin() time.Time {
 // run invokes the function's handler and turns what it returns into the
 // invocation's output and the end of its log.
 func (x *execution) run() Output {
-	s, req, fn := x.s, x.req, x.req.fn
+	s, req, fn := x.s, &x.req, x.req.fn
 	var logOut io.Writer = io.Discard
 	if x.log != nil {
 		logOut = x.log
@@ -124,7 +144,7 @@ func (x *execution) run() Output {
 	fn.inFlight.Add(1)
 	var eo envOutput
 	if h, ok := fn.handler.(envHandler); ok {
-		eo = h.invokeEnv(s.base, inv, x.begin)
+		eo = h.invokeEnv(s.base, inv, x.beginFunc)
 	} else {
 		inv.Deadline = x.begin()
 		ctx, cancel := context.WithDeadline(s.base, inv.Deadline)

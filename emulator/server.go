@@ -43,6 +43,7 @@ type Server struct {
 	closers    []io.Closer // handlers that own resources (processes)
 	logMu      sync.Mutex  // serialises FunctionLog writes
 	logs       sync.Pool   // *invocationLog, for reuse
+	runs       sync.Pool   // *execution, for reuse
 }
 
 // New validates cfg and returns a Server. Handlers that start processes do
@@ -72,6 +73,11 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.logs.New = func() any { return &invocationLog{s: s} }
+	s.runs.New = func() any {
+		x := &execution{s: s}
+		x.beginFunc = x.begin
+		return x
+	}
 	s.base, s.stop = context.WithCancel(context.Background())
 	if cfg.CountExecutions {
 		s.execs = newExecutionCounter()
