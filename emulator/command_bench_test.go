@@ -37,7 +37,9 @@ import (
 // handler processes' GOMAXPROCS (Go's default, or 1 through the
 // function's Environment), and run the function the way Lambda Managed
 // Instances do, with several invocations per process
-// (MaxConcurrencyPerEnvironment). On a shared machine compare runs
+// (MaxConcurrencyPerEnvironment); no-freeze keeps the processes running
+// between invocations (Config.NoFreeze), which tells what freezing them
+// (two signals per invocation) costs. On a shared machine compare runs
 // interleaved and check the load first:
 //
 //	uptime
@@ -49,19 +51,23 @@ func BenchmarkCommand_Concurrency50(b *testing.B) {
 			if procs != "" {
 				fn.Environment = map[string]string{"GOMAXPROCS": procs}
 			}
-			benchConcurrency50(b, fn)
+			benchConcurrency50(b, emulator.Config{}, fn)
 		})
 	}
+	b.Run("GOMAXPROCS=default/no-freeze", func(b *testing.B) {
+		benchConcurrency50(b, emulator.Config{NoFreeze: true}, emulator.Function{Name: "sleepy", Command: []string{emulator.RuntimeHandlerBinary(b)}})
+	})
 	for _, per := range []int{10, 50} {
 		b.Run("managed/per-environment="+strconv.Itoa(per), func(b *testing.B) {
-			benchConcurrency50(b, emulator.Function{Name: "sleepy", Command: []string{emulator.RuntimeHandlerBinary(b)}, MaxConcurrencyPerEnvironment: per})
+			benchConcurrency50(b, emulator.Config{}, emulator.Function{Name: "sleepy", Command: []string{emulator.RuntimeHandlerBinary(b)}, MaxConcurrencyPerEnvironment: per})
 		})
 	}
 }
 
-func benchConcurrency50(b *testing.B, fn emulator.Function) {
+func benchConcurrency50(b *testing.B, cfg emulator.Config, fn emulator.Function) {
 	const concurrency = 50
-	srv := emulatortest.New(b, emulator.Config{Functions: []emulator.Function{fn}})
+	cfg.Functions = []emulator.Function{fn}
+	srv := emulatortest.New(b, cfg)
 	client := startLoadClient(b, srv, fn.Name, concurrency)
 
 	// Start the environments (and connections) before measuring: long

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,8 @@ type rtResult struct {
 	ClientEnv     map[string]string `json:"clientEnv"`
 	ClientAppName string            `json:"clientAppName"`
 	Env           map[string]string `json:"env"`
+	Ticks         int64             `json:"ticks"`
+	Cwd           string            `json:"cwd"`
 }
 
 // rtServer serves fn, run by the test handler binary unless fn names a
@@ -183,8 +186,9 @@ func TestCommand_WarmReuse(t *testing.T) {
 			if !initDuration.MatchString(call.log) {
 				t.Errorf("cold start log lacks Init Duration:\n%s", call.log)
 			}
-			if !strings.Contains(between(t, call.log), "init: runtimehandler ready") {
-				t.Errorf("cold start log lacks the output printed during init:\n%s", call.log)
+			// As in Lambda, INIT_START and the init output precede START.
+			if !regexp.MustCompile(`^INIT_START Runtime Version: \S+\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}\ninit: runtimehandler ready\nSTART RequestId: `).MatchString(call.log) {
+				t.Errorf("cold start log lacks INIT_START and the output printed during init before START:\n%s", call.log)
 			}
 			continue
 		}
@@ -468,6 +472,13 @@ func TestCommand_Close(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Their runtimes wait for the next invocation: frozen. Close thaws
+	// them to stop them.
+	for pid := range pids {
+		if runtime.GOOS == "linux" {
+			waitFor(t, "the environments to be frozen", func() bool { return processState(pid) == "T" })
+		}
+	}
 	hs.Close()
 	if err := emu.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -46,6 +46,11 @@ const (
 	// are 0.
 	DefaultMaxQueuedEvents     = 100_000
 	DefaultMaxQueuedEventBytes = 128 << 20
+	// DefaultIdleTimeout is how long an execution environment of a
+	// Command function may wait for an invocation before it is shut down.
+	// Lambda does not document its own; LocalStack keeps environments for
+	// ten minutes (LAMBDA_KEEPALIVE_MS, 600000).
+	DefaultIdleTimeout = 10 * time.Minute
 	// MaxConcurrencyPerEnvironment is the largest
 	// Function.MaxConcurrencyPerEnvironment, Lambda's limit for
 	// PerExecutionEnvironmentMaxConcurrency.
@@ -118,9 +123,30 @@ type Config struct {
 	CountExecutions bool
 
 	// FunctionLog, when non-nil, receives every invocation's log (START,
-	// the function's output, END, REPORT), as Lambda sends it to
-	// CloudWatch Logs.
+	// the function's output, END, REPORT, and INIT_START for a new
+	// execution environment), as Lambda sends it to CloudWatch Logs. It
+	// receives the log as it is written, in whole lines (a line longer
+	// than 64 KB in pieces); lines of invocations running at once
+	// interleave, as the log streams of several execution environments
+	// do. Writes are serialised.
 	FunctionLog io.Writer
+
+	// NoFreeze keeps the processes of Command functions running between
+	// invocations. By default an execution environment running one
+	// invocation at a time is frozen (SIGSTOP to its process group) once
+	// its runtime asks for the next invocation and thawed (SIGCONT) when
+	// it gets one, as Lambda freezes environments: timers and background
+	// work of a handler do not run in between. Systems without process
+	// groups never freeze.
+	NoFreeze bool
+
+	// IdleTimeout is how long an execution environment of a Command
+	// function may wait for an invocation before it is shut down, as
+	// Lambda does (extensions get SHUTDOWN, the processes SIGTERM, then
+	// SIGKILL 500 ms later); the next invocation starts a new one. 0
+	// means DefaultIdleTimeout; a negative value keeps environments until
+	// the server closes.
+	IdleTimeout time.Duration
 
 	// Logger receives the emulator's own diagnostics. Nil discards them.
 	Logger *slog.Logger
@@ -128,6 +154,11 @@ type Config struct {
 	// Now returns the current time. Nil means time.Now; tests set it to
 	// check signature expiry.
 	Now func() time.Time
+
+	// initTimeout, when set, replaces the 10 seconds a Command function's
+	// new execution environment has to initialise; the package's tests
+	// shorten it.
+	initTimeout time.Duration
 }
 
 // Function defines one function.
@@ -143,6 +174,23 @@ type Function struct {
 	// Runtime API (a "bootstrap"), given as the program and its
 	// arguments. Each execution environment is one process.
 	Command []string
+
+	// CodeDir is the directory of a Command function's code: the
+	// processes' LAMBDA_TASK_ROOT (Lambda's /var/task) and working
+	// directory, where a runtime looks for the handler's module (the
+	// Node.js runtime client loads index.mjs from it for the handler
+	// index.handler). A relative path is relative to the working
+	// directory. Empty means the directory of the command's program when
+	// it is given as a path, else the working directory. Setting it on a
+	// Handler function is an error.
+	CodeDir string
+
+	// RuntimeHandler is a Command function's handler setting, the _HANDLER
+	// its runtime reads to find the code to run, e.g. "index.handler"
+	// (module index, export handler) for Node.js. Empty means the
+	// program's file name ("bootstrap"), what an OS-only runtime gets.
+	// Setting it on a Handler function is an error.
+	RuntimeHandler string
 
 	// Timeout bounds one invocation; an invocation still running at the
 	// deadline fails with "Task timed out". 0 means DefaultTimeout; at

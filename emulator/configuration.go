@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"maps"
@@ -154,7 +155,7 @@ func (s *Server) configuration(fn *function, arn, region, version string, withSt
 		LoggingConfig:    loggingConfig{LogFormat: "Text", LogGroup: "/aws/lambda/" + def.Name},
 	}
 	if len(def.Command) > 0 {
-		c.Handler = execenv.HandlerName(def.Command[0])
+		c.Handler = cmp.Or(def.RuntimeHandler, execenv.HandlerName(def.Command[0]))
 		if len(def.Environment) > 0 {
 			c.Environment = &environmentResponse{Variables: maps.Clone(def.Environment)}
 		}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/lambdafan/lambdafan/emulator/internal/testprog"
 )
@@ -51,5 +52,12 @@ func EnvironmentPIDs(s *Server, function string) []int {
 	if !ok {
 		return nil
 	}
-	return h.pool.PIDs()
+	return h.pids()
+}
+
+// WithInitTimeout returns cfg with the init phase of Command functions'
+// execution environments limited to d instead of Lambda's 10 seconds.
+func WithInitTimeout(cfg Config, d time.Duration) Config {
+	cfg.initTimeout = d
+	return cfg
 }

@@ -75,8 +75,15 @@ func newFunction(def Function) (*function, error) {
 	case c != 0 && def.Handler != nil:
 		return nil, fmt.Errorf("function %s: max concurrency per environment applies to command functions only", def.Name)
 	}
-	if len(def.Environment) > 0 && def.Handler != nil {
-		return nil, fmt.Errorf("function %s: environment applies to command functions only", def.Name)
+	if def.Handler != nil {
+		switch {
+		case len(def.Environment) > 0:
+			return nil, fmt.Errorf("function %s: environment applies to command functions only", def.Name)
+		case def.CodeDir != "":
+			return nil, fmt.Errorf("function %s: a code directory applies to command functions only", def.Name)
+		case def.RuntimeHandler != "":
+			return nil, fmt.Errorf("function %s: a runtime handler applies to command functions only", def.Name)
+		}
 	}
 	for alias, version := range def.Aliases {
 		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {

@@ -56,8 +56,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 			aerr.write(w, req.requestID)
 			return
 		}
-		var logs []byte
-		out, logs = s.execute(&req, req.logTail)
+		out, tail = s.execute(&req, req.logTail)
 		release()
 		if req.cancelled {
 			// Close or an expired Shutdown stopped the function: the
@@ -67,9 +66,6 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 			s.countError(aerr)
 			aerr.write(w, req.requestID)
 			return
-		}
-		if req.logTail {
-			tail = logs[max(0, len(logs)-logTailBytes):]
 		}
 	}
 	if fault.strikesAfter() {

@@ -51,23 +51,6 @@ const streamingHandler = `export const handler = awslambda.streamifyResponse(asy
 });
 `
 
-// nodeFunction is a Command function running handler (index.mjs) under
-// AWS's Node.js runtime interface client. The client finds its handler
-// through _HANDLER and LAMBDA_TASK_ROOT, set here through the function's
-// Environment.
-func nodeFunction(t *testing.T, modules, name, handler string) emulator.Function {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "index.mjs"), []byte(handler), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return emulator.Function{
-		Name:        name,
-		Command:     []string{"node", filepath.Join(modules, "aws-lambda-ric", "index.mjs")},
-		Environment: map[string]string{"_HANDLER": "index.handler", "LAMBDA_TASK_ROOT": dir},
-	}
-}
-
 // TestInvokeWithResponseStream_NodeRIC streams with the official Node.js
 // runtime interface client (aws-lambda-ric 4.0.2): the SDK for Go's
 // InvokeWithResponseStream and Invoke, and the SDK for JavaScript's
@@ -75,7 +58,7 @@ func nodeFunction(t *testing.T, modules, name, handler string) emulator.Function
 // one that fails midway.
 func TestInvokeWithResponseStream_NodeRIC(t *testing.T) {
 	modules := nodeModules(t)
-	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{nodeFunction(t, modules, "node-stream", streamingHandler)}})
+	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{nodeFunction(t, "node-stream", streamingHandler)}})
 	c := newClient(srv)
 	const ok = `{"chunks":["hello ","from ","node"]}`
 	const fail = `{"chunks":["hello ","from "],"fail":"broke midway"}`

@@ -46,6 +46,8 @@ type Server struct {
 	closeOnce  sync.Once
 	closers    []io.Closer // handlers that own resources (processes)
 	logMu      sync.Mutex  // serialises FunctionLog writes
+	logs       sync.Pool   // *invocationLog, for reuse
+	runs       sync.Pool   // *execution, for reuse
 }
 
 // New validates cfg and returns a Server. Handlers that start processes do
@@ -79,6 +81,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.started = s.now()
 	s.bodyBytes = semaphore.NewWeighted(cfg.MaxRequestBytes)
+	s.logs.New = func() any { return &invocationLog{s: s} }
+	s.runs.New = func() any {
+		x := &execution{s: s}
+		x.beginFunc = x.begin
+		return x
+	}
 	s.base, s.stop = context.WithCancel(context.Background())
 	if cfg.CountExecutions {
 		s.execs = newExecutionCounter()
@@ -93,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		if len(def.Command) > 0 {
-			h, err := newCommandHandler(f.def, cfg.AccessKeyID, cfg.SecretAccessKey, s.now(), s.log)
+			h, err := newCommandHandler(f.def, cfg, s.now, s.log)
 			if err != nil {
 				return nil, fmt.Errorf("function %s: %w", def.Name, err)
 			}

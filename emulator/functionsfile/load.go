@@ -61,6 +61,8 @@ func (f File) Close() error {
 //	    handler: echo               # a built-in handler (see emulator.BuiltinNames)
 //	    command: [./bin/bootstrap, --flag]   # program and arguments, speaking the Runtime API
 //	    build: ./handlers/hello     # a Go main package, built with go build
+//	    code: ./app                 # command and build functions: LAMBDA_TASK_ROOT and working directory
+//	    runtime_handler: index.handler  # command and build functions: _HANDLER
 //	    timeout: 10                 # seconds (a number) or a Go duration ("1m30s"); default 3s, at most 15m
 //	    memory_size: 256            # MB, 128..10240; default 128
 //	    reserved_concurrency: 5     # optional; 0 throttles every synchronous call
@@ -70,7 +72,10 @@ func (f File) Close() error {
 //	    max_concurrency_per_environment: 16  # command and build functions; 1..1600, default 1
 //
 // A command's program is taken relative to the file's directory unless
-// it is absolute, or a bare name found on PATH. A build directory is
+// it is absolute, or a bare name found on PATH. code is relative to the
+// file's directory too; without it, a command given as a path runs in its
+// program's directory, and other command and build functions in the
+// file's directory. A build directory is
 // compiled once, at load time, with
 // `CGO_ENABLED=0 go build -tags lambda.norpc -o <temporary dir>/bootstrap`
 // (the way Go functions are built for the provided.al2023 runtime) run in
@@ -178,6 +183,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, er
 	var code []*yaml.Node // the handler, command and build keys present
 	var build *yaml.Node
 	var nameNode *yaml.Node
+	var codeNode *yaml.Node
 	err := l.mapping(n, field, func(key, value *yaml.Node) error {
 		f := field + "." + key.Value
 		var err error
@@ -206,6 +212,11 @@ func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, er
 		case "build":
 			code = append(code, key)
 			build = value
+		case "code":
+			codeNode = value
+			fn.CodeDir, err = l.directory(value, f)
+		case "runtime_handler":
+			fn.RuntimeHandler, err = l.scalar(value, f)
 		case "timeout":
 			fn.Timeout, err = l.timeout(value, f)
 		case "memory_size":
@@ -230,7 +241,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, er
 				return nil
 			})
 		default:
-			err = l.errorAt(key, field, "unknown key %q (want name, handler, command, build, timeout, memory_size, reserved_concurrency, environment, aliases, max_event_retries, max_concurrency_per_environment)", key.Value)
+			err = l.errorAt(key, field, "unknown key %q (want name, handler, command, build, code, runtime_handler, timeout, memory_size, reserved_concurrency, environment, aliases, max_event_retries, max_concurrency_per_environment)", key.Value)
 		}
 		return err
 	})
@@ -251,6 +262,15 @@ func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, er
 		if fn.Command, err = l.build(build, field+".build"); err != nil {
 			return fn, err
 		}
+	}
+	if fn.Handler != nil && codeNode != nil {
+		return fn, l.errorAt(codeNode, field+".code", "applies to command and build functions only")
+	}
+	if fn.CodeDir == "" && (build != nil || (len(fn.Command) > 0 && !filepath.IsAbs(fn.Command[0]) && !strings.ContainsAny(fn.Command[0], `/\`))) {
+		// A program found on PATH (node, python3) says nothing of where
+		// the function's code is; nor does a program built into a
+		// temporary directory.
+		fn.CodeDir = l.dir
 	}
 	if err := fn.Validate(); err != nil {
 		return fn, l.errorAt(n, field, "%v", err)
@@ -343,6 +363,22 @@ func (l *fileLoader) stringMap(n *yaml.Node, field string, check func(*yaml.Node
 		return nil
 	})
 	return m, err
+}
+
+// directory reads a directory's path, relative to the file's directory,
+// which must exist.
+func (l *fileLoader) directory(n *yaml.Node, field string) (string, error) {
+	dir, err := l.scalar(n, field)
+	if err != nil {
+		return "", err
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(l.dir, dir)
+	}
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return "", l.errorAt(n, field, "%s is not a directory", n.Value)
+	}
+	return dir, nil
 }
 
 // command reads a program and its arguments and resolves the program.

@@ -58,16 +58,24 @@ functions:
     command: [sh, -c, "exit 0"]
     timeout: 1m30s
     max_concurrency_per_environment: 16
+  - name: node
+    command: [sh, ric.mjs]
+    code: app
+    runtime_handler: index.handler
 `)
+	dir := filepath.Dir(path)
+	if err := os.Mkdir(filepath.Join(dir, "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	ff, err := functionsfile.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ff.Close()
-	if ff.AccountConcurrency != 50 || len(ff.Functions) != 3 || ff.Path != path {
+	if ff.AccountConcurrency != 50 || len(ff.Functions) != 4 || ff.Path != path {
 		t.Fatalf("file = %+v", ff)
 	}
-	echo, custom, shell := ff.Functions[0], ff.Functions[1], ff.Functions[2]
+	echo, custom, shell, node := ff.Functions[0], ff.Functions[1], ff.Functions[2], ff.Functions[3]
 	if echo.Name != "echo" || echo.Handler == nil || echo.Command != nil {
 		t.Errorf("echo = %+v", echo)
 	}
@@ -90,9 +98,18 @@ functions:
 	if shell.MaxConcurrencyPerEnvironment != 16 || custom.MaxConcurrencyPerEnvironment != 0 {
 		t.Errorf("max concurrency per environment = %d, %d", shell.MaxConcurrencyPerEnvironment, custom.MaxConcurrencyPerEnvironment)
 	}
+	// code is relative to the file; without it a program given as a path
+	// keeps its own directory (the emulator's default), and one found on
+	// PATH runs in the file's directory.
+	if node.CodeDir != filepath.Join(dir, "app") || node.RuntimeHandler != "index.handler" {
+		t.Errorf("code, runtime handler = %q, %q, want %q, index.handler", node.CodeDir, node.RuntimeHandler, filepath.Join(dir, "app"))
+	}
+	if custom.CodeDir != "" || shell.CodeDir != dir || echo.CodeDir != "" {
+		t.Errorf("default code directories = %q, %q, %q, want \"\", %q, \"\"", custom.CodeDir, shell.CodeDir, echo.CodeDir, dir)
+	}
 	// The functions are valid for a Server.
 	srv := emulatortest.New(t, emulator.Config{Functions: ff.Functions, AccountConcurrency: ff.AccountConcurrency})
-	if got := len(srv.Emulator.Functions()); got != 3 {
+	if got := len(srv.Emulator.Functions()); got != 4 {
 		t.Errorf("server serves %d functions", got)
 	}
 }
@@ -135,6 +152,9 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad alias name", "functions:\n  - name: a\n    handler: echo\n    aliases:\n      \"7\": $LATEST\n", `functions.yaml:2: functions[0]: function a: "7" is not a valid alias name`},
 		{"too much reserved", "account_concurrency: 10\nfunctions:\n  - {name: a, handler: echo, reserved_concurrency: 11}\n", "functions.yaml:3: functions: functions reserve 11 concurrent executions, more than the account's 10"},
 		{"build not a directory", "functions:\n  - name: a\n    build: ./nowhere\n", "functions.yaml:3: functions[0].build: ./nowhere is not a directory"},
+		{"code not a directory", "functions:\n  - name: a\n    command: [./bootstrap]\n    code: bootstrap\n", "functions.yaml:4: functions[0].code: bootstrap is not a directory"},
+		{"code of a built-in", "functions:\n  - name: a\n    handler: echo\n    code: .\n", "functions.yaml:4: functions[0].code: applies to command and build functions only"},
+		{"runtime handler of a built-in", "functions:\n  - name: a\n    handler: echo\n    runtime_handler: index.handler\n", "functions.yaml:2: functions[0]: function a: a runtime handler applies to command functions only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,8 @@ type serveOptions struct {
 	// accountConcurrencySet: the flag was given, and wins over the file.
 	accountConcurrencySet bool
 	logs                  bool
+	noFreeze              bool
+	idleTimeout           time.Duration
 	grace                 time.Duration
 	faults                emulator.Faults
 }
@@ -38,7 +40,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.secretAccessKey, "secret-access-key", emulator.DefaultSecretAccessKey, "the secret key requests must be signed with")
 	fs.BoolVar(&o.noAuth, "no-auth", false, "accept requests without checking their SigV4 signature")
 	fs.IntVar(&o.accountConcurrency, "account-concurrency", emulator.DefaultAccountConcurrency, "the account's concurrent executions quota (overrides the functions file's)")
-	fs.BoolVar(&o.logs, "logs", false, "print every invocation's log (START, output, END, REPORT) on standard error")
+	fs.BoolVar(&o.logs, "logs", false, "print every invocation's log (START, output, END, REPORT) on standard error, as it is written")
+	fs.BoolVar(&o.noFreeze, "no-freeze", false, "keep command functions' processes running between invocations (by default they are frozen, as in Lambda)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", emulator.DefaultIdleTimeout, "shut down a command function's execution environment after it waited this long for an invocation (0: never)")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on interrupt, how long to let running invocations and queued events finish")
 	fs.Float64Var(&o.faults.Throttle, "fault-throttle", 0, "fraction of calls answered 429 TooManyRequestsException")
 	fs.Float64Var(&o.faults.ThrottleRetryAfter, "fault-throttle-retry-after", 0, "fraction of calls answered 429 with a Retry-After header")
@@ -56,10 +60,31 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", fs.Args())
 	}
+	if o.idleTimeout < 0 {
+		return nil, usagef("--idle-timeout %v is negative", o.idleTimeout)
+	}
 	fs.Visit(func(f *flag.Flag) {
 		o.accountConcurrencySet = o.accountConcurrencySet || f.Name == "account-concurrency"
 	})
 	return o, nil
+}
+
+// config is the emulator configuration the flags ask for, serving fns.
+func (o *serveOptions) config(fns []emulator.Function) emulator.Config {
+	cfg := emulator.Config{
+		Functions:          fns,
+		AccessKeyID:        o.accessKeyID,
+		SecretAccessKey:    o.secretAccessKey,
+		NoAuth:             o.noAuth,
+		AccountConcurrency: o.accountConcurrency,
+		Faults:             o.faults,
+		NoFreeze:           o.noFreeze,
+		IdleTimeout:        o.idleTimeout,
+	}
+	if o.idleTimeout == 0 {
+		cfg.IdleTimeout = -1 // never
+	}
+	return cfg
 }
 
 // runServe implements `lambdafan serve`.
@@ -76,14 +101,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 	if accountConcurrency != 0 && !opts.accountConcurrencySet {
 		opts.accountConcurrency = accountConcurrency
 	}
-	cfg := emulator.Config{
-		Functions:          fns,
-		AccessKeyID:        opts.accessKeyID,
-		SecretAccessKey:    opts.secretAccessKey,
-		NoAuth:             opts.noAuth,
-		AccountConcurrency: opts.accountConcurrency,
-		Faults:             opts.faults,
-	}
+	cfg := opts.config(fns)
 	if opts.logs {
 		cfg.FunctionLog = stdio.Err
 	}

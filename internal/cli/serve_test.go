@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -123,5 +124,28 @@ func TestServe_BadFunctionsFile(t *testing.T) {
 		Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr}, nil)
 	if status != ExitUsage || !strings.Contains(stderr.String(), "--functions:") {
 		t.Errorf("exit %d, stderr %q", status, stderr.String())
+	}
+}
+
+func TestServe_EnvironmentFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		noFreeze bool
+		idle     time.Duration
+	}{
+		{nil, false, emulator.DefaultIdleTimeout},
+		{[]string{"--no-freeze", "--idle-timeout", "30s"}, true, 30 * time.Second},
+		{[]string{"--idle-timeout", "0"}, false, -1}, // never
+	} {
+		opts, err := parseServeFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		if cfg := opts.config(nil); cfg.NoFreeze != tc.noFreeze || cfg.IdleTimeout != tc.idle {
+			t.Errorf("%q: NoFreeze %v, IdleTimeout %v; want %v, %v", tc.args, cfg.NoFreeze, cfg.IdleTimeout, tc.noFreeze, tc.idle)
+		}
+	}
+	if _, err := parseServeFlags([]string{"--idle-timeout", "-1s"}, io.Discard); err == nil {
+		t.Error("a negative --idle-timeout was accepted")
 	}
 }

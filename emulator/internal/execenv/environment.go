@@ -39,6 +39,9 @@ type environment struct {
 	// spawnTried is closed once spawn has started the process or failed
 	// to: cmd and mem are set then.
 	spawnTried chan struct{}
+	// initialized is closed when the runtime first asks for an
+	// invocation: its init phase is over.
+	initialized chan struct{}
 	// initFailed is closed when the runtime posts /init/error.
 	initFailed chan struct{}
 	// dead is closed once the process has exited and exitErr is set.
@@ -51,6 +54,17 @@ type environment struct {
 	exitErr error // cmd.Wait's result, written before dead is closed
 
 	free int // slots not handed out; guarded by pool.mu
+	// idleSince is when the last slot was given back; guarded by pool.mu.
+	idleSince time.Time
+
+	// The freezer's state (freeze.go), guarded by fmu.
+	fmu         sync.Mutex
+	frozen      bool        // the process group is stopped
+	busy        int         // invocations using the environment
+	thawed      bool        // never freeze again: the environment is stopping
+	freezeTimer *time.Timer // freezes the environment once idle a while
+	armed       bool        // freezeTimer is set
+
 	// ready reports that a /next waits for an invocation: whether
 	// len(waiting) > 0, readable without mu.
 	ready atomic.Bool
@@ -65,6 +79,10 @@ type environment struct {
 	closing      bool                      // no new Runtime API requests are served
 	conns        map[*runtimeConn]struct{} // open Runtime API connections
 	serving      sync.WaitGroup            // the goroutines serving conns
+
+	// initErrorType is the Lambda-Runtime-Function-Error-Type posted with
+	// initError; guarded by mu.
+	initErrorType string
 }
 
 // envCall is one invocation handed to an environment.
@@ -114,17 +132,18 @@ func newEnvironment(p *Pool) (*environment, error) {
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
 	return &environment{
-		pool:       p,
-		out:        out,
-		outW:       w,
-		ln:         ln,
-		slots:      p.slots,
-		fetched:    make(map[string]*envCall, p.slots),
-		spawnTried: make(chan struct{}),
-		initFailed: make(chan struct{}),
-		dead:       make(chan struct{}),
-		shutdown:   make(chan struct{}),
-		conns:      map[*runtimeConn]struct{}{},
+		pool:        p,
+		out:         out,
+		outW:        w,
+		ln:          ln,
+		slots:       p.slots,
+		fetched:     make(map[string]*envCall, p.slots),
+		spawnTried:  make(chan struct{}),
+		initialized: make(chan struct{}),
+		initFailed:  make(chan struct{}),
+		dead:        make(chan struct{}),
+		shutdown:    make(chan struct{}),
+		conns:       map[*runtimeConn]struct{}{},
 	}, nil
 }
 
@@ -135,7 +154,10 @@ func (e *environment) spawn() error {
 	defer close(e.spawnTried)
 	p := e.pool
 	cmd := exec.Command(p.program, p.args...)
-	cmd.Env = append(p.env[:len(p.env):len(p.env)], "AWS_LAMBDA_RUNTIME_API="+e.ln.Addr().String())
+	cmd.Env = append(p.env[:len(p.env):len(p.env)],
+		"AWS_LAMBDA_RUNTIME_API="+e.ln.Addr().String(),
+		"AWS_LAMBDA_LOG_STREAM_NAME="+logStreamName(p.now()))
+	cmd.Dir = p.taskRoot
 	cmd.Stdout, cmd.Stderr = e.outW, e.outW
 	startInOwnGroup(cmd)
 	e.cmd = cmd
@@ -214,12 +236,14 @@ func (e *environment) dropConn(rc *runtimeConn) {
 	_ = rc.c.Close()
 }
 
-// terminate asks the process group to stop (SIGTERM).
+// terminate asks the process group to stop (SIGTERM), continuing it
+// first if it is frozen: a stopped process would not act on the signal.
 func (e *environment) terminate() error {
 	<-e.spawnTried
 	if e.cmd.Process == nil {
 		return nil
 	}
+	e.thawForGood()
 	return terminateGroup(e.cmd.Process)
 }
 
@@ -244,9 +268,36 @@ func (e *environment) kill() {
 	if e.cmd.Process == nil {
 		return
 	}
+	e.thawForGood()
 	if err := killGroup(e.cmd.Process); err != nil {
 		e.pool.log.Warn("kill execution environment", "function", e.pool.name, "pid", e.pid(), "err", err)
 	}
+}
+
+// isInitialized reports that the runtime has asked for an invocation.
+func (e *environment) isInitialized() bool {
+	select {
+	case <-e.initialized:
+		return true
+	default:
+		return false
+	}
+}
+
+// peakMemoryMB is the peak memory of the process and its children, in MB,
+// or 0 when unknown; read it before killing the process.
+func (e *environment) peakMemoryMB() int {
+	return e.mem.megabytes()
+}
+
+// exitPeakMemoryMB is the peak memory of the exited process, in MB, from
+// its resource usage, or 0 when unknown.
+func (e *environment) exitPeakMemoryMB() int {
+	<-e.dead
+	if e.cmd == nil || e.cmd.ProcessState == nil {
+		return 0
+	}
+	return exitPeakMB(e.cmd.ProcessState)
 }
 
 // awaitDeath waits until the process is reaped or d passed.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -38,23 +39,29 @@ var errPoolClosed = errors.New("the function's execution environments are shut d
 // invocation first, then the most recently used. An environment runs one
 // invocation at a time, or up to Config.MaxConcurrency at once (Lambda
 // Managed Instances). Environments whose process crashed, timed out (one
-// invocation at a time only) or failed to initialise are discarded. No
-// process starts before the first invocation. It is safe for concurrent
-// use.
+// invocation at a time only) or failed to initialise are discarded; those
+// idle for Config.IdleTimeout are shut down. No process starts before the
+// first invocation. It is safe for concurrent use.
 type Pool struct {
 	name        string // function name
 	program     string // absolute path of the executable
 	args        []string
-	env         []string // the processes' environment, but AWS_LAMBDA_RUNTIME_API
-	slots       int      // invocations an environment runs at once
+	env         []string // the processes' environment, but per-environment variables
+	taskRoot    string   // the processes' working directory
+	region      string
+	slots       int // invocations an environment runs at once
 	handlerName string
+	initTimeout time.Duration
+	freeze      bool // freeze environments between invocations
+	idleTimeout time.Duration
+	now         func() time.Time
 	log         *slog.Logger
 	bufs        sync.Pool // *bytes.Buffer for posted bodies of unknown length
 	readers     sync.Pool // *bufio.Reader of Runtime API connections
 
 	limits connLimits // Runtime API deadlines; zero means the defaults
 
-	wg sync.WaitGroup // every goroutine of every environment
+	wg sync.WaitGroup // every goroutine of every environment, and the evictor
 
 	mu sync.Mutex
 	// idle holds the live environments with a free slot, as a stack: the
@@ -62,11 +69,19 @@ type Pool struct {
 	idle   []*environment
 	live   map[*environment]struct{}
 	closed bool
+	// evictTimer fires when the first idle environment's time is up;
+	// evictArmed reports that it is set. The evictor goroutine runs once
+	// an environment exists.
+	evictTimer *time.Timer
+	evictArmed bool
+	evictor    bool
+	done       chan struct{} // closed by Close
 }
 
 // NewPool returns a pool of execution environments for the function cfg
 // describes. The command's program must exist now: a path (absolute, or
-// relative to the working directory) or a name found on PATH.
+// relative to the working directory) or a name found on PATH; so must
+// the task root, if cfg names one.
 func NewPool(cfg Config) (*Pool, error) {
 	if len(cfg.Command) == 0 {
 		return nil, errors.New("execution environments need a command")
@@ -75,16 +90,34 @@ func NewPool(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	taskRoot, err := resolveTaskRoot(cfg)
+	if err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return newPool(cfg.Function, program, slices.Clone(cfg.Command[1:]), runtimeEnv(cfg), cfg.MaxConcurrency, log), nil
+	p := newPool(cfg.Function, program, slices.Clone(cfg.Command[1:]), runtimeEnv(cfg, taskRoot), cfg.MaxConcurrency, log)
+	p.taskRoot = taskRoot
+	p.region = cfg.Region
+	if cfg.Handler != "" {
+		p.handlerName = cfg.Handler
+	}
+	if cfg.InitTimeout > 0 {
+		p.initTimeout = cfg.InitTimeout
+	}
+	p.freeze = cfg.Freeze && canFreeze && p.slots == 1
+	p.idleTimeout = cfg.IdleTimeout
+	if cfg.Now != nil {
+		p.now = cfg.Now
+	}
+	return p, nil
 }
 
 // newPool returns a pool starting program with args in environment env
-// (to which each environment adds AWS_LAMBDA_RUNTIME_API); each
-// environment runs up to slots invocations at once.
+// (to which each environment adds its own variables); each environment
+// runs up to slots invocations at once.
 func newPool(name, program string, args, env []string, slots int, log *slog.Logger) *Pool {
 	return &Pool{
 		name:        name,
@@ -92,17 +125,22 @@ func newPool(name, program string, args, env []string, slots int, log *slog.Logg
 		args:        args,
 		env:         env,
 		slots:       max(slots, 1),
-		handlerName: handlerName(program),
+		handlerName: filepath.Base(program),
+		initTimeout: DefaultInitTimeout,
+		now:         time.Now,
 		log:         log,
 		bufs:        sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		readers:     sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }},
 		live:        map[*environment]struct{}{},
+		done:        make(chan struct{}),
 	}
 }
 
 // Invoke runs inv in an environment with a free slot, or in a new one (a
-// cold start, reported in Output.InitDuration). ctx should expire at
-// inv.Deadline. When ctx is done first, Invoke returns at once, with an
+// cold start, reported in Output.InitDuration), starting inv's clock
+// (Invocation.Begin) once the environment is ready for it. ctx should be
+// done only when the caller stops; Invoke itself enforces inv's deadline.
+// When the deadline or ctx comes first, Invoke returns at once, with an
 // Output that is not the function's and that the caller replaces by its
 // timeout (or cancellation) error; an environment running one invocation
 // at a time is killed then, one running several lets the invocation run
@@ -111,17 +149,23 @@ func (p *Pool) Invoke(ctx context.Context, inv *Invocation) Output {
 	for {
 		e, fresh, err := p.acquire()
 		if err != nil {
-			errorType := "Runtime.InvalidEntrypoint"
-			if errors.Is(err, errPoolClosed) {
-				errorType = "Runtime.Unavailable"
-			}
-			return Output{Error: true, Payload: wire.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
+			return p.unavailable(inv, err)
 		}
 		out, retry := e.invoke(ctx, inv, fresh)
 		if !retry {
 			return out
 		}
 	}
+}
+
+// unavailable is the output of an invocation that found no environment:
+// the pool is closed, or a process could not start.
+func (p *Pool) unavailable(inv *Invocation, err error) Output {
+	errorType := "Runtime.InvalidEntrypoint"
+	if errors.Is(err, errPoolClosed) {
+		errorType = "Runtime.Unavailable"
+	}
+	return Output{Error: true, Payload: wire.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
 }
 
 // acquire takes a slot of an environment that has one, or starts a new
@@ -157,19 +201,41 @@ func (p *Pool) acquire() (e *environment, fresh bool, err error) {
 		p.mu.Unlock()
 		return e, false, nil
 	}
+	e, err = p.startLocked()
+	return e, err == nil, err
+}
 
-	// The new environment takes invocations before its process runs, and
-	// its listener and pipe are made under the lock (a few system calls;
-	// the process starts after): with several slots, a burst of
-	// invocations fills one environment rather than starting one each.
-	e, err = newEnvironment(p)
+// startEnvironment starts a new environment and takes one of its slots.
+func (p *Pool) startEnvironment() (*environment, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errPoolClosed
+	}
+	return p.startLocked()
+}
+
+// startLocked starts a new environment and takes one of its slots; the
+// caller holds mu, which startLocked releases. The new environment takes
+// invocations before its process runs, and its listener and pipe are made
+// under the lock (a few system calls; the process starts after): with
+// several slots, a burst of invocations fills one environment rather than
+// starting one each.
+func (p *Pool) startLocked() (*environment, error) {
+	e, err := newEnvironment(p)
 	if err != nil {
 		p.mu.Unlock()
-		return nil, false, err
+		return nil, err
 	}
 	p.live[e] = struct{}{}
 	if e.free = p.slots - 1; e.free > 0 {
 		p.idle = append(p.idle, e)
+	}
+	if p.idleTimeout > 0 && !p.evictor {
+		p.evictor = true
+		p.evictTimer = time.NewTimer(p.idleTimeout)
+		p.evictTimer.Stop()
+		p.wg.Go(p.evictIdle)
 	}
 	p.mu.Unlock()
 	if err := e.spawn(); err != nil {
@@ -178,9 +244,9 @@ func (p *Pool) acquire() (e *environment, fresh bool, err error) {
 		delete(p.live, e)
 		p.removeIdleLocked(e)
 		p.mu.Unlock()
-		return nil, false, err
+		return nil, err
 	}
-	return e, true, nil
+	return e, nil
 }
 
 // removeIdleLocked takes e off the idle stack, if it is there.
@@ -199,6 +265,13 @@ func (p *Pool) put(e *environment) {
 	}
 	if e.free++; e.free == 1 {
 		p.idle = append(p.idle, e)
+	}
+	if e.free == e.slots && p.evictTimer != nil {
+		e.idleSince = time.Now()
+		if !p.evictArmed {
+			p.evictArmed = true
+			p.evictTimer.Reset(p.idleTimeout)
+		}
 	}
 }
 
@@ -233,6 +306,7 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.closed = true
+	close(p.done)
 	envs := make([]*environment, 0, len(p.live))
 	for e := range p.live {
 		envs = append(envs, e)

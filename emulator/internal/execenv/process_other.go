@@ -22,6 +22,15 @@ func killGroup(p *os.Process) error {
 	return nil
 }
 
+// canFreeze reports that processes cannot be stopped here.
+const canFreeze = false
+
+// stopGroup is never called where canFreeze is false.
+func stopGroup(p *os.Process) error { return errors.ErrUnsupported }
+
+// continueGroup is never called where canFreeze is false.
+func continueGroup(p *os.Process) error { return errors.ErrUnsupported }
+
 // readNonblocking is not available here; output is read by blocking reads.
 func readNonblocking(fd uintptr, p []byte) (int, bool, error) {
 	return 0, false, errors.ErrUnsupported

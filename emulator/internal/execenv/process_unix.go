@@ -21,6 +21,15 @@ func terminateGroup(p *os.Process) error { return signalGroup(p, syscall.SIGTERM
 // killGroup kills the process group led by p (SIGKILL).
 func killGroup(p *os.Process) error { return signalGroup(p, syscall.SIGKILL) }
 
+// canFreeze reports that process groups can be stopped and continued.
+const canFreeze = true
+
+// stopGroup freezes the process group led by p (SIGSTOP).
+func stopGroup(p *os.Process) error { return signalGroup(p, syscall.SIGSTOP) }
+
+// continueGroup thaws the process group led by p (SIGCONT).
+func continueGroup(p *os.Process) error { return signalGroup(p, syscall.SIGCONT) }
+
 func signalGroup(p *os.Process, sig syscall.Signal) error {
 	err := syscall.Kill(-p.Pid, sig)
 	if errors.Is(err, syscall.ESRCH) {

@@ -106,6 +106,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 	if !e.initDone {
 		e.initDone = true
 		e.initDuration = time.Since(e.spawned)
+		close(e.initialized)
 	}
 	if len(e.queued) == 0 {
 		if e.singleNext && len(e.waiting) > 0 {
@@ -120,6 +121,7 @@ func (e *environment) next(rc *runtimeConn) connState {
 		e.ready.Store(true)
 		rc.waiting = true
 		e.mu.Unlock()
+		e.freezeIfIdle()
 		return connWaiting
 	}
 	call := e.queued[0]
@@ -222,6 +224,7 @@ func (e *environment) postInitError(rc *runtimeConn, r *runtimeRequest) {
 		return
 	}
 	e.initError = errorBody(payload, r.errorType)
+	e.initErrorType = r.errorType
 	e.mu.Unlock()
 	close(e.initFailed)
 	_ = accepted(rc)

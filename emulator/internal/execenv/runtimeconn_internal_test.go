@@ -42,6 +42,7 @@ func rawEnvironment(t *testing.T, set ...func(*environment)) *environment {
 	for _, f := range set {
 		f(e)
 	}
+	e.initialized = make(chan struct{})
 	p.wg.Go(e.accept)
 	t.Cleanup(func() {
 		close(e.dead)

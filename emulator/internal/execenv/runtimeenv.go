@@ -61,28 +61,26 @@ func reservedEnv(name string) bool {
 }
 
 // runtimeEnv is the environment of a function's processes, besides the
-// per-environment AWS_LAMBDA_RUNTIME_API: the variables Lambda defines for
-// an OS-only runtime, then the function's own Environment (sorted by name;
-// it may override all but reservedEnv), with AWS_LAMBDA_MAX_CONCURRENCY
-// for functions that run several invocations per environment. Nothing is
-// inherited from the caller's environment but PATH. LAMBDA_TASK_ROOT and
-// LAMBDA_RUNTIME_DIR are the directory of the command's program when given
-// as a path, else the working directory. The AWS credentials are cfg's
-// (the emulator passes its own, so that a handler can call it back), plus
-// a dummy session token.
-func runtimeEnv(cfg Config) []string {
-	taskRoot := taskRootOf(cfg.Command[0])
-	created := cfg.Created
-	if created.IsZero() {
-		created = time.Now()
+// per-environment AWS_LAMBDA_RUNTIME_API and AWS_LAMBDA_LOG_STREAM_NAME
+// (each environment has its own log stream, as in Lambda): the variables
+// Lambda defines for an OS-only runtime, then the function's own
+// Environment (sorted by name; it may override all but reservedEnv), with
+// AWS_LAMBDA_MAX_CONCURRENCY for functions that run several invocations
+// per environment. Nothing is inherited from the caller's environment but
+// PATH. LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR are taskRoot. The AWS
+// credentials are cfg's (the emulator passes its own, so that a handler
+// can call it back), plus a dummy session token.
+func runtimeEnv(cfg Config, taskRoot string) []string {
+	handler := cfg.Handler
+	if handler == "" {
+		handler = filepath.Base(cfg.Command[0])
 	}
 	env := []string{
-		"_HANDLER=" + handlerName(cfg.Command[0]),
+		"_HANDLER=" + handler,
 		"AWS_LAMBDA_FUNCTION_NAME=" + cfg.Function,
 		"AWS_LAMBDA_FUNCTION_VERSION=" + latest,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(cfg.MemorySize),
 		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + cfg.Function,
-		"AWS_LAMBDA_LOG_STREAM_NAME=" + created.UTC().Format("2006/01/02") + "/[" + latest + "]" + strings.ReplaceAll(wire.NewRequestID(), "-", ""),
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		"AWS_REGION=" + cfg.Region,
 		"AWS_DEFAULT_REGION=" + cfg.Region,
@@ -107,24 +105,49 @@ func runtimeEnv(cfg Config) []string {
 	return env
 }
 
-// taskRootOf is the directory a function's code lives in.
-func taskRootOf(program string) string {
-	if strings.ContainsRune(program, '/') || strings.ContainsRune(program, filepath.Separator) {
-		if abs, err := filepath.Abs(program); err == nil {
-			return filepath.Dir(abs)
-		}
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	return wd
+// logStreamName is an environment's AWS_LAMBDA_LOG_STREAM_NAME, as Lambda
+// names them: the date it started (UTC), the version and 32 hex digits,
+// e.g. 2026/03/05/[$LATEST]8c2f….
+func logStreamName(started time.Time) string {
+	return started.UTC().Format("2006/01/02") + "/[" + latest + "]" + strings.ReplaceAll(wire.NewRequestID(), "-", "")
 }
 
-// handlerName is _HANDLER: the program's file name, "bootstrap" for a
-// typical Go handler.
-func handlerName(program string) string {
-	return filepath.Base(program)
+// taskRootOf is the directory a function's code lives in when the
+// configuration names none: the program's directory when it is given as
+// a path, else the working directory.
+func taskRootOf(program string) (string, error) {
+	if strings.ContainsRune(program, '/') || strings.ContainsRune(program, filepath.Separator) {
+		abs, err := filepath.Abs(program)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Dir(abs), nil
+	}
+	return os.Getwd()
+}
+
+// resolveTaskRoot returns the absolute task root of cfg, which must be an
+// existing directory.
+func resolveTaskRoot(cfg Config) (string, error) {
+	if cfg.TaskRoot == "" {
+		dir, err := taskRootOf(cfg.Command[0])
+		if err != nil {
+			return "", fmt.Errorf("task root: %w", err)
+		}
+		return dir, nil
+	}
+	dir, err := filepath.Abs(cfg.TaskRoot)
+	if err != nil {
+		return "", fmt.Errorf("task root %q: %w", cfg.TaskRoot, err)
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("task root %q: %w", cfg.TaskRoot, err)
+	case !info.IsDir():
+		return "", fmt.Errorf("task root %q: %w", cfg.TaskRoot, errors.New("not a directory"))
+	}
+	return dir, nil
 }
 
 // ExecutionEnv is AWS_EXECUTION_ENV of every environment, the OS-only
@@ -134,4 +157,4 @@ const ExecutionEnv = runtimeExecutionEnv
 
 // HandlerName is _HANDLER of a command's environments: the file name of
 // its program.
-func HandlerName(program string) string { return handlerName(program) }
+func HandlerName(program string) string { return filepath.Base(program) }

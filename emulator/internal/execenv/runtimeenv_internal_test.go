@@ -19,8 +19,7 @@ func TestRuntimeEnv(t *testing.T) {
 		Region:          "us-east-1",
 		AccessKeyID:     "AKID",
 		SecretAccessKey: "SECRET",
-		Created:         time.Date(2026, 3, 4, 23, 30, 0, 0, time.FixedZone("", -2*3600)),
-	})
+	}, filepath.FromSlash("/opt/fn"))
 	got := map[string][]string{}
 	var names []string
 	for _, kv := range env {
@@ -61,15 +60,32 @@ func TestRuntimeEnv(t *testing.T) {
 			t.Errorf("$%s = %q; the function may not set it", k, v)
 		}
 	}
-	// The log stream is dated by Created, in UTC.
-	if s := got["AWS_LAMBDA_LOG_STREAM_NAME"]; len(s) != 1 || !strings.HasPrefix(s[0], "2026/03/05/[$LATEST]") || len(s[0]) != len("2026/03/05/[$LATEST]")+32 {
-		t.Errorf("$AWS_LAMBDA_LOG_STREAM_NAME = %q, want 2026/03/05/[$LATEST] and 32 hex digits", s)
+	// Each environment names its own log stream.
+	if s, ok := got["AWS_LAMBDA_LOG_STREAM_NAME"]; ok {
+		t.Errorf("$AWS_LAMBDA_LOG_STREAM_NAME = %q, want it per environment", s)
+	}
+	// A handler setting names _HANDLER.
+	for _, kv := range runtimeEnv(Config{Function: "fn", Command: []string{"node", "index.mjs"}, Handler: "index.handler"}, "/code") {
+		if strings.HasPrefix(kv, "_HANDLER=") && kv != "_HANDLER=index.handler" {
+			t.Errorf("%s, want _HANDLER=index.handler", kv)
+		}
 	}
 
 	// One invocation at a time: no AWS_LAMBDA_MAX_CONCURRENCY.
-	for _, kv := range runtimeEnv(Config{Function: "fn", Command: []string{"bootstrap"}, MaxConcurrency: 1}) {
+	for _, kv := range runtimeEnv(Config{Function: "fn", Command: []string{"bootstrap"}, MaxConcurrency: 1}, "/code") {
 		if strings.HasPrefix(kv, "AWS_LAMBDA_MAX_CONCURRENCY=") {
 			t.Errorf("%s with MaxConcurrency 1", kv)
 		}
+	}
+}
+
+// TestLogStreamName checks the stream name is dated in UTC, like Lambda's.
+func TestLogStreamName(t *testing.T) {
+	s := logStreamName(time.Date(2026, 3, 4, 23, 30, 0, 0, time.FixedZone("", -2*3600)))
+	if !strings.HasPrefix(s, "2026/03/05/[$LATEST]") || len(s) != len("2026/03/05/[$LATEST]")+32 {
+		t.Errorf("log stream name %q, want 2026/03/05/[$LATEST] and 32 hex digits", s)
+	}
+	if s == logStreamName(time.Date(2026, 3, 4, 23, 30, 0, 0, time.UTC)) {
+		t.Errorf("two environments share the log stream %q", s)
 	}
 }

@@ -1,6 +1,9 @@
 // Command runtimehandler is the aws-lambda-go handler the emulator's tests
 // and benchmarks run as a real execution environment. The event's action
-// chooses what it does; TEST_INIT makes its initialisation fail.
+// chooses what it does; TEST_INIT makes its initialisation fail,
+// TEST_INIT_MS makes it take that many milliseconds, TEST_TICKS starts a
+// ticker whose ticks action "ticks" returns, and TEST_SHUTDOWN_FILE
+// registers an extension that writes the SHUTDOWN event it gets there.
 package main
 
 import (
@@ -10,7 +13,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -38,7 +43,13 @@ type result struct {
 	ClientAppName string            `json:"clientAppName,omitempty"`
 	Env           map[string]string `json:"env,omitempty"`
 	Padding       string            `json:"padding,omitempty"`
+	Ticks         int64             `json:"ticks"`
+	Cwd           string            `json:"cwd,omitempty"`
 }
+
+// ticks counts the ticks of a 10 ms ticker started at init when
+// TEST_TICKS is set: a process frozen between invocations misses them.
+var ticks atomic.Int64
 
 // handledError is returned for action "fail"; aws-lambda-go reports its
 // type name, "handledError", as errorType.
@@ -50,6 +61,9 @@ func handle(ctx context.Context, ev event) (*result, error) {
 	res := &result{PID: os.Getpid(), Start: time.Now().UnixNano()}
 	switch ev.Action {
 	case "sleep":
+		if ev.Message != "" {
+			fmt.Println(ev.Message)
+		}
 		t := time.NewTimer(time.Duration(ev.MS) * time.Millisecond)
 		defer t.Stop()
 		select {
@@ -67,7 +81,16 @@ func handle(ctx context.Context, ev event) (*result, error) {
 		return nil, &handledError{ev.Message}
 	case "big":
 		res.Padding = strings.Repeat("x", ev.Size)
+	case "spew":
+		// Size bytes on stdout, in lines of 100.
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		for n := 0; n < ev.Size; n += len(line) {
+			_, _ = os.Stdout.Write(line[:min(len(line), ev.Size-n)])
+		}
+	case "ticks":
+		res.Ticks = ticks.Load()
 	case "context":
+		time.Sleep(time.Duration(ev.MS) * time.Millisecond)
 		lc, _ := lambdacontext.FromContext(ctx)
 		res.RequestID = lc.AwsRequestID
 		res.FunctionARN = lc.InvokedFunctionArn
@@ -78,6 +101,7 @@ func handle(ctx context.Context, ev event) (*result, error) {
 			res.DeadlineMS = d.UnixMilli()
 		}
 		res.TraceID, _ = ctx.Value("x-amzn-trace-id").(string)
+		res.Cwd, _ = os.Getwd()
 		res.Env = map[string]string{}
 		for _, kv := range os.Environ() {
 			k, v, _ := strings.Cut(kv, "=")
@@ -110,7 +134,20 @@ func main() {
 		probe()
 		return
 	}
+	if ms, err := strconv.Atoi(os.Getenv("TEST_INIT_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	if os.Getenv("TEST_TICKS") != "" {
+		go func() {
+			for range time.Tick(10 * time.Millisecond) {
+				ticks.Add(1)
+			}
+		}()
+	}
 	fmt.Println("init: runtimehandler ready")
+	if file := os.Getenv("TEST_SHUTDOWN_FILE"); file != "" {
+		watchShutdown(file)
+	}
 	var opts []lambda.Option
 	if file := os.Getenv("TEST_SIGTERM_FILE"); file != "" {
 		opts = append(opts, lambda.WithEnableSIGTERM(func() {
@@ -118,6 +155,32 @@ func main() {
 		}))
 	}
 	lambda.StartWithOptions(handle, opts...)
+}
+
+// watchShutdown registers an extension for the SHUTDOWN event, as
+// external extensions do, and writes the event it gets to file.
+func watchShutdown(file string) {
+	base := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2020-01-01/extension/"
+	req, _ := http.NewRequest(http.MethodPost, base+"register", strings.NewReader(`{"events":["SHUTDOWN"]}`))
+	req.Header.Set("Lambda-Extension-Name", "shutdown-watcher")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("Lambda-Extension-Identifier")
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"event/next", nil)
+		req.Header.Set("Lambda-Extension-Identifier", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		var ev struct{ EventType, ShutdownReason string }
+		_ = json.NewDecoder(resp.Body).Decode(&ev)
+		_ = os.WriteFile(file, []byte(ev.EventType+" "+ev.ShutdownReason+"\n"), 0o644)
+	}()
 }
 
 // probeReport is what the probe runtime answers: what it saw on the
