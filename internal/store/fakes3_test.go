@@ -193,6 +193,11 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 
 	if denied != "" {
+		// Read the body first, as S3 does before it answers: an answer
+		// sent while the client still writes can reach it as a reset.
+		if r.Body != nil {
+			io.Copy(io.Discard, r.Body)
+		}
 		writeError(w, http.StatusForbidden, denied)
 		return
 	}
