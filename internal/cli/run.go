@@ -312,7 +312,7 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 // writeDirect writes the result of an input item that is not invoked: a
 // bad line, or a request whose result an earlier run lost.
 func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, it *jsonl.Item, err error) {
-	r := lambdafan.Result{Index: -1, ID: it.Request.ID, Err: err}
+	r := lambdafan.Result{Index: -1, ID: it.Request.ID, Err: err, End: time.Now()}
 	if it.Err == nil {
 		r.FunctionName = it.Request.FunctionName
 		r.InvocationType = it.Request.InvocationType

@@ -73,9 +73,11 @@ Each output line carries the request's input line number and id, the HTTP
 status, the outcome (ok, function_error, throttled, invalid, error; not_sent:
 never reached Lambda; unknown: sent, no answer, may have run), the response
 payload (embedded as JSON when it is JSON), the function error, the decoded
-log tail, the executed version, the AWS request id, the attempts and the
-latency. A bad input line gets an error result naming the line and field;
-the run goes on. A summary goes to standard error at the end.
+log tail, the executed version, the AWS request id, the attempts, the
+latency, and when the first attempt started and the result ended (started_at,
+ended_at: UTC, to the millisecond). A bad input line gets an error result
+naming the line and field; the run goes on. A summary goes to standard error
+at the end.
 
 Interrupting (Ctrl-C) stops starting invocations and lets those in flight
 finish (--grace); a second Ctrl-C aborts them. With -o FILE a journal
