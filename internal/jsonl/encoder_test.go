@@ -233,3 +233,14 @@ func TestAppendTime(t *testing.T) {
 		t.Errorf("appendTime allocates %v times", n)
 	}
 }
+
+// TestAppendRecord_SuccessDoesNotAllocate: the common record is encoded
+// into a reused buffer without any allocation.
+func TestAppendRecord_SuccessDoesNotAllocate(t *testing.T) {
+	r := &lambdafan.Result{FunctionName: "f", Region: "us-east-1", StatusCode: 200, Payload: []byte(`{"a":1}`),
+		Attempts: 1, Latency: time.Millisecond, Start: time.Now(), End: time.Now()}
+	buf := AppendRecord(nil, Record{Line: 1, Result: r})
+	if n := testing.AllocsPerRun(100, func() { buf = AppendRecord(buf[:0], Record{Line: 1, Result: r}) }); n != 0 {
+		t.Errorf("AppendRecord allocates %v times per success", n)
+	}
+}
