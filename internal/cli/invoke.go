@@ -63,7 +63,7 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.BoolVar(&o.ordered, "ordered", false, "write results in input order (default: as they complete)")
 	fs.BoolVar(&o.quiet, "q", false, "print no progress and no summary")
 	fs.BoolVar(&o.quiet, "quiet", false, "same as -q")
-	fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error: auto (when it is a terminal), always, never")
+	fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error: auto (when it is a terminal), always, never, or plain (a new line every 5 s, without control characters: for CI logs)")
 
 	fs.StringVar(&o.function, "function", "", "invoke `NAME` with each input line as its payload")
 	fs.StringVar(&o.invocationType, "invocation-type", "", "default invocation type: RequestResponse, Event or DryRun")
@@ -152,9 +152,9 @@ func (o *invokeOptions) validate() error {
 		}
 	}
 	switch o.progress {
-	case "auto", "always", "never":
+	case "auto", "always", "never", "plain":
 	default:
-		return usagef("--progress %q: use auto, always or never", o.progress)
+		return usagef("--progress %q: use auto, always, never or plain", o.progress)
 	}
 	return nil
 }

@@ -324,24 +324,37 @@ func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, 
 	out.write(it.Seq, jsonl.Record{Line: it.Line, NumericID: it.NumericID, Result: &r})
 }
 
-// startMeter starts the progress line when it is wanted: --progress always,
-// or auto with standard error on a terminal.
+// startMeter starts the progress line when it is wanted: --progress always
+// or plain, or auto with standard error on a terminal. On a terminal the
+// line is fitted to its width.
 func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *progress.Meter {
 	if env.opts.quiet || env.opts.progress == "never" {
 		return nil
 	}
-	if env.opts.progress == "auto" {
-		f, ok := env.stdio.Err.(*os.File)
-		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return nil
-		}
+	cfg := progress.MeterConfig{Plain: env.opts.progress == "plain", Extra: env.limitStatus}
+	if f, ok := env.stdio.Err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		cfg.Width = terminalWidth(f)
+	} else if env.opts.progress == "auto" {
+		return nil
 	}
-	m := progress.NewMeter(env.stdio.Err, summary, start, 250*time.Millisecond, env.limitStatus)
+	m := progress.NewMeter(env.stdio.Err, summary, start, cfg)
 	if env.inputFile != nil {
 		m.CountLines(env.opts.input, env.opts.shard.owns)
 	}
 	m.Start()
 	return m
+}
+
+// terminalWidth returns a function that asks the terminal f how wide it
+// is now, or says 0 (no limit) when it cannot tell.
+func terminalWidth(f *os.File) func() int {
+	return func() int {
+		width, _, err := term.GetSize(int(f.Fd()))
+		if err != nil {
+			return 0
+		}
+		return width
+	}
 }
 
 // writeSummary writes --summary-json: to S3 as one object, or to a local
