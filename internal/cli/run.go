@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
 	"github.com/lambdafan/lambdafan/internal/progress"
@@ -324,39 +322,6 @@ func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, 
 	out.write(it.Seq, jsonl.Record{Line: it.Line, NumericID: it.NumericID, Result: &r})
 }
 
-// startMeter starts the progress line when it is wanted: --progress always
-// or plain, or auto with standard error on a terminal. On a terminal the
-// line is fitted to its width.
-func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *progress.Meter {
-	if env.opts.quiet || env.opts.progress == "never" {
-		return nil
-	}
-	cfg := progress.MeterConfig{Plain: env.opts.progress == "plain", Extra: env.limitStatus}
-	if f, ok := env.stdio.Err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		cfg.Width = terminalWidth(f)
-	} else if env.opts.progress == "auto" {
-		return nil
-	}
-	m := progress.NewMeter(env.stdio.Err, summary, start, cfg)
-	if env.inputFile != nil {
-		m.CountLines(env.opts.input, env.opts.shard.owns)
-	}
-	m.Start()
-	return m
-}
-
-// terminalWidth returns a function that asks the terminal f how wide it
-// is now, or says 0 (no limit) when it cannot tell.
-func terminalWidth(f *os.File) func() int {
-	return func() int {
-		width, _, err := term.GetSize(int(f.Fd()))
-		if err != nil {
-			return 0
-		}
-		return width
-	}
-}
-
 // writeSummary writes --summary-json: to S3 as one object, or to a local
 // file atomically.
 func (env *invokeEnv) writeSummary(ctx context.Context, r *progress.Report) error {
@@ -410,19 +375,4 @@ func (env *invokeEnv) resumeHint() string {
 		return "to be able to finish a run, write its results to a file (-o FILE) and rerun with --resume FILE"
 	}
 	return fmt.Sprintf("finish the run with: lambdafan invoke --resume %s [same flags] %s", out, env.opts.input)
-}
-
-// limitStatus renders the adaptive limits for the progress line: the
-// lowest current limit and the throttles so far.
-func (env *invokeEnv) limitStatus() string {
-	limits := env.client.Limits()
-	if len(limits) == 0 {
-		return ""
-	}
-	lowest, throttles := limits[0].Limit, int64(0)
-	for _, l := range limits {
-		lowest = min(lowest, l.Limit)
-		throttles += l.Throttles
-	}
-	return fmt.Sprintf("limit %d  throttled %d", lowest, throttles)
 }
