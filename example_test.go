@@ -79,3 +79,21 @@ func ExampleClient_Stream() {
 	fmt.Println(ok, "succeeded")
 	// Output: 1000 succeeded
 }
+
+// Validate checks requests as the client would before sending them,
+// offline: here before a run, to refuse a bad input file as a whole.
+func ExampleValidate() {
+	reqs := []lambdafan.Request{
+		{FunctionName: "my-function", Payload: []byte(`{"k":1}`)},
+		{FunctionName: "my-function:live", Qualifier: "beta"},
+		{FunctionName: "arn:aws:lambda:eu-west-1:123456789012:function:f", Region: "us-east-1"},
+	}
+	for i, req := range reqs {
+		if err := lambdafan.Validate(req, "us-east-1"); err != nil {
+			fmt.Println(i, err)
+		}
+	}
+	// Output:
+	// 1 invalid qualifier: "beta" contradicts the qualifier "live" in function_name "my-function:live"
+	// 2 invalid region: "us-east-1" contradicts the region "eu-west-1" of function ARN "arn:aws:lambda:eu-west-1:123456789012:function:f" (Lambda cannot invoke across regions)
+}

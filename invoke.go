@@ -87,6 +87,21 @@ func newCall(index int, req Request) *call {
 	}
 }
 
+// settle records that cl's result is final as of now: its end, and for a
+// call that made attempts, its start and latency. A call that made none
+// keeps a zero Start, though it may have waited for admission since
+// cl.start.
+func (cl *call) settle(now time.Time) {
+	res := &cl.res
+	res.End = now
+	if cl.p != nil {
+		res.Latency = now.Sub(cl.start)
+	}
+	if res.Attempts > 0 {
+		res.Start = cl.start
+	}
+}
+
 // invoke runs one request to completion, waiting between attempts. rn is
 // nil for a lone Invoke.
 func (c *Client) invoke(ctx context.Context, rn *run, index int, req *Request) Result {
@@ -97,7 +112,7 @@ func (c *Client) invoke(ctx context.Context, rn *run, index int, req *Request) R
 			return cl.res
 		}
 		if err := sleep(ctx, wait); err != nil {
-			cl.res.Latency = c.now().Sub(cl.start)
+			cl.settle(c.now())
 			return cl.res // the last attempt's error stands
 		}
 	}
@@ -113,6 +128,7 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 		p, err := c.prepare(ctx, &cl.req)
 		if err != nil {
 			res.Err = err
+			cl.settle(c.now())
 			return 0, true
 		}
 		cl.p, cl.start = p, c.now()
@@ -120,7 +136,7 @@ func (c *Client) step(ctx context.Context, rn *run, cl *call) (wait time.Duratio
 	}
 	defer func() {
 		if done {
-			res.Latency = c.now().Sub(cl.start)
+			cl.settle(c.now())
 		}
 	}()
 	// A call that has made attempts keeps its last attempt's error when it

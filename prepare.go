@@ -36,63 +36,25 @@ type prepared struct {
 // depends only on the function name, qualifier and region — parsing and
 // checking them, the endpoint, the escaped URL — is cached per client
 // (see routeCache); per request there remains the payload, hashed once for
-// all attempts. The checks run in the same order with or without the
-// cache, so a request with several problems reports the same one.
+// all attempts. The checks are [Validate]'s, run in the same order with or
+// without the cache, so a request with several problems reports the same
+// one.
 func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	key := routeKey{functionName: req.FunctionName, qualifier: req.Qualifier, region: req.Region}
 	rt, cached := c.endpoints.routes.load(key)
-	var fn fnname.Name
-	if !cached {
-		var err error
-		if fn, err = fnname.Parse(req.FunctionName); err != nil {
-			return nil, &RequestError{Field: "function_name", Err: err}
-		}
-	}
-	if !req.InvocationType.Valid() {
-		return nil, invalid("invocation_type", "%q is not one of RequestResponse, Event, DryRun", req.InvocationType)
-	}
-	if !req.LogType.Valid() {
-		return nil, invalid("log_type", "%q is not one of None, Tail", req.LogType)
-	}
-	p := &prepared{invocationType: req.InvocationType.orDefault(), logType: req.LogType}
-	var qualifier string
-	if cached {
-		p.region = rt.region
-	} else {
-		var err error
-		if qualifier, p.region, err = c.checkRoute(fn, req); err != nil {
-			return nil, err
-		}
-	}
-
-	body, err := encodeJSONValue("payload", req.Payload)
+	ck, err := check(req, c.region, rt)
 	if err != nil {
 		return nil, err
 	}
-	limit := MaxSyncPayloadBytes
-	if p.invocationType == Event {
-		limit = MaxAsyncPayloadBytes
+	p := &prepared{
+		region:         ck.region,
+		invocationType: req.InvocationType.orDefault(),
+		logType:        req.LogType,
+		body:           ck.body,
+		clientContext:  ck.clientContext,
 	}
-	if len(body) > limit {
-		return nil, invalid("payload", "%d bytes, more than the %d-byte limit for %s invocations", len(body), limit, p.invocationType)
-	}
-	p.body = body
-	sum := sha256.Sum256(body)
+	sum := sha256.Sum256(p.body)
 	p.payloadHash = hex.EncodeToString(sum[:])
-
-	if req.ClientContext != nil {
-		cc, err := encodeJSONValue("client_context", req.ClientContext)
-		if err != nil {
-			return nil, err
-		}
-		if !isJSONObject(cc) {
-			return nil, invalid("client_context", "must be a JSON object")
-		}
-		p.clientContext = base64.StdEncoding.EncodeToString(cc)
-		if len(p.clientContext) > MaxClientContextBytes {
-			return nil, invalid("client_context", "%d bytes once base64-encoded, more than the %d-byte limit", len(p.clientContext), MaxClientContextBytes)
-		}
-	}
 
 	if !cached {
 		ep, err := c.endpoints.resolve(ctx, p.region)
@@ -101,9 +63,9 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 		}
 		rt = &route{
 			region:   p.region,
-			function: fn.Function,
+			function: ck.function,
 			host:     ep.host,
-			url:      ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), qualifier),
+			url:      ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), ck.qualifier),
 		}
 		c.endpoints.routes.store(key, rt)
 	}
@@ -111,10 +73,90 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	return p, nil
 }
 
+// Validate checks req as a [Client] checks every request before sending
+// it, offline (no credentials, no network): the function name, the
+// invocation and log types, the qualifier (and that it agrees with one in
+// the function name), the region (req's, its ARN's, or else
+// defaultRegion, as [Client.Region]; it must be an AWS region and agree
+// with the ARN's), the payload (it must encode, and fit the limit of its
+// invocation type) and the client context (a JSON object within
+// [MaxClientContextBytes] once base64-encoded). It returns nil, or the
+// *[RequestError] naming the first offending field, which is the error
+// the client's Result would carry. A request that passes may still fail
+// once sent: the function may not exist, or the caller may not invoke it.
+func Validate(req Request, defaultRegion string) error {
+	_, err := check(&req, defaultRegion, nil)
+	return err
+}
+
+// checked is what the checks of a request computed on the way: the
+// values to send.
+type checked struct {
+	region        string
+	function      string // the function's own name, without qualifier or ARN
+	qualifier     string // to send in the query string: "" when the name carries it
+	body          []byte
+	clientContext string // base64, or ""
+}
+
+// check runs Validate's checks on req. rt, when not nil, is the cached
+// route of req's function name, qualifier and region: routes are cached
+// only once their checks passed, so those are skipped, and ck's function
+// and qualifier are left empty (the route has what they give).
+func check(req *Request, defaultRegion string, rt *route) (ck checked, err error) {
+	var fn fnname.Name
+	if rt == nil {
+		if fn, err = fnname.Parse(req.FunctionName); err != nil {
+			return ck, &RequestError{Field: "function_name", Err: err}
+		}
+	}
+	if !req.InvocationType.Valid() {
+		return ck, invalid("invocation_type", "%q is not one of RequestResponse, Event, DryRun", req.InvocationType)
+	}
+	if !req.LogType.Valid() {
+		return ck, invalid("log_type", "%q is not one of None, Tail", req.LogType)
+	}
+	if rt != nil {
+		ck.region = rt.region
+	} else {
+		if ck.qualifier, ck.region, err = checkRoute(fn, req, defaultRegion); err != nil {
+			return ck, err
+		}
+		ck.function = fn.Function
+	}
+
+	if ck.body, err = encodeJSONValue("payload", req.Payload); err != nil {
+		return ck, err
+	}
+	limit := MaxSyncPayloadBytes
+	if t := req.InvocationType.orDefault(); t == Event {
+		limit = MaxAsyncPayloadBytes
+	}
+	if len(ck.body) > limit {
+		return ck, invalid("payload", "%d bytes, more than the %d-byte limit for %s invocations", len(ck.body), limit, req.InvocationType.orDefault())
+	}
+
+	if req.ClientContext != nil {
+		cc, err := encodeJSONValue("client_context", req.ClientContext)
+		if err != nil {
+			return ck, err
+		}
+		if !isJSONObject(cc) {
+			return ck, invalid("client_context", "must be a JSON object")
+		}
+		ck.clientContext = base64.StdEncoding.EncodeToString(cc)
+		if len(ck.clientContext) > MaxClientContextBytes {
+			return ck, invalid("client_context", "%d bytes once base64-encoded, more than the %d-byte limit", len(ck.clientContext), MaxClientContextBytes)
+		}
+	}
+	return ck, nil
+}
+
 // checkRoute checks req's qualifier and region against its parsed function
 // name and returns the qualifier to send in the query string ("" when the
-// name already carries it) and the region to invoke in.
-func (c *Client) checkRoute(fn fnname.Name, req *Request) (qualifier, region string, err error) {
+// name already carries it) and the region to invoke in: req's, the ARN's,
+// or else defaultRegion.
+func checkRoute(fn fnname.Name, req *Request, defaultRegion string) (qualifier, region string, err error) {
 	qualifier = req.Qualifier
 	if qualifier != "" {
 		if err := fnname.CheckQualifier(qualifier); err != nil {
@@ -139,8 +181,13 @@ func (c *Client) checkRoute(fn fnname.Name, req *Request) (qualifier, region str
 		return qualifier, req.Region, nil
 	case fn.Region != "":
 		return qualifier, fn.Region, nil
-	case c.region != "":
-		return qualifier, c.region, nil
+	case defaultRegion != "":
+		// A client's default region was checked by New; Validate's
+		// caller may pass anything.
+		if err := fnname.CheckRegion(defaultRegion); err != nil {
+			return "", "", &RequestError{Field: "region", Err: fmt.Errorf("default region: %w", err)}
+		}
+		return qualifier, defaultRegion, nil
 	}
 	return "", "", invalid("region", "no region: set the request's region, use a function ARN, or configure a default region (--region, AWS_REGION or the profile's region)")
 }

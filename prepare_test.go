@@ -23,16 +23,19 @@ func newTestClient(t *testing.T, region string) *Client {
 	return c
 }
 
-func TestPrepare_Invalid(t *testing.T) {
+// invalidRequest is a request prepare and Validate refuse.
+type invalidRequest struct {
+	name      string
+	req       Request
+	noRegion  bool
+	wantField string
+	wantText  string
+}
+
+func invalidRequests() []invalidRequest {
 	big := bytes.Repeat([]byte("a"), MaxAsyncPayloadBytes)
 	bigJSON := append(append([]byte(`"`), big...), '"')
-	tests := []struct {
-		name      string
-		req       Request
-		noRegion  bool
-		wantField string
-		wantText  string
-	}{
+	return []invalidRequest{
 		{"missing function", Request{}, false, "function_name", "missing"},
 		{"bad function", Request{FunctionName: "a b"}, false, "function_name", "invalid character"},
 		{"bad invocation type", Request{FunctionName: "f", InvocationType: "Sync"}, false, "invocation_type", `"Sync"`},
@@ -47,8 +50,12 @@ func TestPrepare_Invalid(t *testing.T) {
 		{"client context not object", Request{FunctionName: "f", ClientContext: []byte(`[1]`)}, false, "client_context", "JSON object"},
 		{"client context too large", Request{FunctionName: "f", ClientContext: map[string]string{"k": strings.Repeat("x", 3000)}}, false, "client_context", "3583-byte limit"},
 		{"no region", Request{FunctionName: "f"}, true, "region", "no region"},
+		{"several problems: the first", Request{FunctionName: "f", LogType: "Full", Region: "mars", Payload: make(chan int)}, false, "log_type", `"Full"`},
 	}
-	for _, tt := range tests {
+}
+
+func TestPrepare_Invalid(t *testing.T) {
+	for _, tt := range invalidRequests() {
 		t.Run(tt.name, func(t *testing.T) {
 			region := "us-east-1"
 			if tt.noRegion {
@@ -110,5 +117,59 @@ func TestPrepare_ClientContextIsBase64(t *testing.T) {
 	got, err := base64.StdEncoding.DecodeString(p.clientContext)
 	if err != nil || string(got) != `{"custom":{"a":1}}` {
 		t.Errorf("client context header %q decodes to %q, %v", p.clientContext, got, err)
+	}
+}
+
+// TestValidate_AsPrepare: Validate refuses what the client refuses before
+// sending, with the same error, and accepts what it accepts, without a
+// client.
+func TestValidate_AsPrepare(t *testing.T) {
+	for _, tt := range invalidRequests() {
+		t.Run(tt.name, func(t *testing.T) {
+			region := "us-east-1"
+			if tt.noRegion {
+				region = ""
+			}
+			_, prepareErr := newTestClient(t, region).prepare(t.Context(), &tt.req)
+			err := Validate(tt.req, region)
+			var re *RequestError
+			if !errors.As(err, &re) || err.Error() != prepareErr.Error() || re.Field != tt.wantField {
+				t.Errorf("Validate error = %v, want the *RequestError prepare returns: %v", err, prepareErr)
+			}
+		})
+	}
+	for _, req := range []Request{
+		{FunctionName: "f", Payload: []byte(`{"a":1}`)},
+		{FunctionName: "arn:aws:lambda:ap-south-1:123456789012:function:f", Qualifier: "live", InvocationType: Event, LogType: LogTail},
+		{FunctionName: "f:live", Qualifier: "live", Region: "eu-west-1", ClientContext: map[string]any{"custom": 1}},
+	} {
+		if err := Validate(req, "us-east-1"); err != nil {
+			t.Errorf("Validate(%+v) = %v, want nil", req, err)
+		}
+	}
+	// The default region applies only to requests that name none.
+	if err := Validate(Request{FunctionName: "f"}, "mars"); err == nil || !strings.Contains(err.Error(), "default region") {
+		t.Errorf("an invalid default region: %v", err)
+	}
+	if err := Validate(Request{FunctionName: "f", Region: "eu-west-1"}, "mars"); err != nil {
+		t.Errorf("an invalid default region unused: %v", err)
+	}
+	if err := Validate(Request{FunctionName: "f"}, ""); err == nil || !strings.Contains(err.Error(), "no region") {
+		t.Errorf("no region: %v", err)
+	}
+}
+
+// TestPrepare_CachedRouteSameError: once a function's route is cached,
+// a later request to it with another problem reports the same error as
+// without the cache.
+func TestPrepare_CachedRouteSameError(t *testing.T) {
+	c := newTestClient(t, "us-east-1")
+	if _, err := c.prepare(t.Context(), &Request{FunctionName: "f"}); err != nil {
+		t.Fatal(err)
+	}
+	bad := Request{FunctionName: "f", InvocationType: Event, Payload: bytes.Repeat([]byte(" "), MaxAsyncPayloadBytes+1)}
+	_, cachedErr := c.prepare(t.Context(), &bad)
+	if err := Validate(bad, "us-east-1"); cachedErr == nil || err == nil || err.Error() != cachedErr.Error() {
+		t.Errorf("cached route: %v; Validate: %v", cachedErr, err)
 	}
 }

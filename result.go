@@ -51,6 +51,16 @@ type Result struct {
 	// Latency is the time from the first attempt's start to the end of the
 	// last, including retry waits.
 	Latency time.Duration
+	// Start is when the first attempt started, as Latency counts it: when
+	// the client took the request up for it, before the rate cap and the
+	// adaptive limits admitted it. It is the zero Time when no attempt was
+	// made (the request was invalid, or stopped or cancelled before it
+	// was sent). When it is set, End - Start is Latency.
+	Start time.Time
+	// End is when the result was settled: the last attempt ended, or the
+	// request was rejected, stopped or cancelled without one. It is set
+	// on every Result the client returns.
+	End time.Time
 
 	// Err is nil on success. Otherwise it is a *[RequestError] (invalid
 	// request, not sent), a *[FunctionError] (the function ran and failed),

@@ -23,13 +23,18 @@ func (t *idTracker) add(id string, numeric bool) {
 	if id == "" {
 		return
 	}
+	t.hashes = append(t.hashes, hashID(t.seed, id, numeric))
+}
+
+// hashID hashes an id with seed, numeric and string ids apart.
+func hashID(seed maphash.Seed, id string, numeric bool) uint64 {
 	var h maphash.Hash
-	h.SetSeed(t.seed)
+	h.SetSeed(seed)
 	if numeric {
 		h.WriteByte('#')
 	}
 	h.WriteString(id)
-	t.hashes = append(t.hashes, h.Sum64())
+	return h.Sum64()
 }
 
 // repeated returns the number of distinct ids that appeared more than

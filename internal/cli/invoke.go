@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/lambdafan/lambdafan"
-	"github.com/lambdafan/lambdafan/internal/fnname"
-	"github.com/lambdafan/lambdafan/internal/jsonl"
 )
 
 // invokeOptions are the flags of `lambdafan invoke`.
@@ -22,10 +20,7 @@ type invokeOptions struct {
 	quiet       bool
 	progress    string
 
-	function       string
-	invocationType string
-	logType        string
-	qualifier      string
+	decodeFlags
 
 	region        string
 	profile       string
@@ -63,12 +58,9 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.BoolVar(&o.ordered, "ordered", false, "write results in input order (default: as they complete)")
 	fs.BoolVar(&o.quiet, "q", false, "print no progress and no summary")
 	fs.BoolVar(&o.quiet, "quiet", false, "same as -q")
-	fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error: auto (when it is a terminal), always, never")
+	fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error: auto (when it is a terminal), always, never, or plain (a new line every 5 s, without control characters: for CI logs)")
 
-	fs.StringVar(&o.function, "function", "", "invoke `NAME` with each input line as its payload")
-	fs.StringVar(&o.invocationType, "invocation-type", "", "default invocation type: RequestResponse, Event or DryRun")
-	fs.StringVar(&o.logType, "log-type", "", "default log type: None or Tail (return the last 4 KB of the log)")
-	fs.StringVar(&o.qualifier, "qualifier", "", "default version or alias")
+	o.decodeFlags.add(fs, "invoke")
 
 	fs.StringVar(&o.region, "region", "", "default `REGION` for requests that name none (default: AWS_REGION or the profile's)")
 	fs.StringVar(&o.profile, "profile", "", "shared config `PROFILE` for credentials and region (default: AWS_PROFILE or default)")
@@ -135,10 +127,6 @@ func (o *invokeOptions) validate() error {
 		return usagef("--max-attempts must be at least 1, got %d", o.maxAttempts)
 	case o.maxBackoff <= 0:
 		return usagef("--max-backoff must be positive, got %v", o.maxBackoff)
-	case !lambdafan.InvocationType(o.invocationType).Valid():
-		return usagef("--invocation-type %q: use RequestResponse, Event or DryRun", o.invocationType)
-	case !lambdafan.LogType(o.logType).Valid():
-		return usagef("--log-type %q: use None or Tail", o.logType)
 	case o.functions != "" && !o.local:
 		return usagef("--functions goes with --local (to serve a functions file on its own, use lambdafan serve --functions)")
 	case o.local && o.endpointURL != "":
@@ -146,26 +134,15 @@ func (o *invokeOptions) validate() error {
 	case o.local && o.profile != "":
 		return usagef("--local uses the emulator's credentials; drop --profile")
 	}
-	if o.function != "" {
-		if _, err := fnname.Parse(o.function); err != nil {
-			return usagef("--function %q: %v", o.function, err)
-		}
+	if err := o.decodeFlags.validate(); err != nil {
+		return err
 	}
 	switch o.progress {
-	case "auto", "always", "never":
+	case "auto", "always", "never", "plain":
 	default:
-		return usagef("--progress %q: use auto, always or never", o.progress)
+		return usagef("--progress %q: use auto, always, never or plain", o.progress)
 	}
 	return nil
-}
-
-func (o *invokeOptions) decodeOptions() jsonl.Options {
-	return jsonl.Options{
-		Function:       o.function,
-		InvocationType: lambdafan.InvocationType(o.invocationType),
-		LogType:        lambdafan.LogType(o.logType),
-		Qualifier:      o.qualifier,
-	}
 }
 
 // gcPercent is the garbage collector's target for invoke runs. A run's

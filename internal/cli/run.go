@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
 	"github.com/lambdafan/lambdafan/internal/progress"
@@ -312,7 +310,7 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 // writeDirect writes the result of an input item that is not invoked: a
 // bad line, or a request whose result an earlier run lost.
 func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, it *jsonl.Item, err error) {
-	r := lambdafan.Result{Index: -1, ID: it.Request.ID, Err: err}
+	r := lambdafan.Result{Index: -1, ID: it.Request.ID, Err: err, End: time.Now()}
 	if it.Err == nil {
 		r.FunctionName = it.Request.FunctionName
 		r.InvocationType = it.Request.InvocationType
@@ -322,26 +320,6 @@ func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, 
 	}
 	summary.Add(&r)
 	out.write(it.Seq, jsonl.Record{Line: it.Line, NumericID: it.NumericID, Result: &r})
-}
-
-// startMeter starts the progress line when it is wanted: --progress always,
-// or auto with standard error on a terminal.
-func (env *invokeEnv) startMeter(summary *progress.Summary, start time.Time) *progress.Meter {
-	if env.opts.quiet || env.opts.progress == "never" {
-		return nil
-	}
-	if env.opts.progress == "auto" {
-		f, ok := env.stdio.Err.(*os.File)
-		if !ok || !term.IsTerminal(int(f.Fd())) {
-			return nil
-		}
-	}
-	m := progress.NewMeter(env.stdio.Err, summary, start, 250*time.Millisecond, env.limitStatus)
-	if env.inputFile != nil {
-		m.CountLines(env.opts.input, env.opts.shard.owns)
-	}
-	m.Start()
-	return m
 }
 
 // writeSummary writes --summary-json: to S3 as one object, or to a local
@@ -397,19 +375,4 @@ func (env *invokeEnv) resumeHint() string {
 		return "to be able to finish a run, write its results to a file (-o FILE) and rerun with --resume FILE"
 	}
 	return fmt.Sprintf("finish the run with: lambdafan invoke --resume %s [same flags] %s", out, env.opts.input)
-}
-
-// limitStatus renders the adaptive limits for the progress line: the
-// lowest current limit and the throttles so far.
-func (env *invokeEnv) limitStatus() string {
-	limits := env.client.Limits()
-	if len(limits) == 0 {
-		return ""
-	}
-	lowest, throttles := limits[0].Limit, int64(0)
-	for _, l := range limits {
-		lowest = min(lowest, l.Limit)
-		throttles += l.Throttles
-	}
-	return fmt.Sprintf("limit %d  throttled %d", lowest, throttles)
 }

@@ -119,6 +119,7 @@ func runSummary(_ context.Context, args []string, stdio Stdio) int {
 type summaryRecord struct {
 	Line      *int    `json:"line"`
 	Outcome   *string `json:"outcome"`
+	Status    int     `json:"status"`
 	Attempts  int     `json:"attempts"`
 	Throttles int     `json:"throttles"`
 	LatencyMS float64 `json:"latency_ms"`
@@ -180,7 +181,7 @@ func tallyResults(ctx context.Context, st store.Store, loc store.Location, sum *
 			case *rec.Line > maxSummaryLine:
 				return usagef("%s line %d: line number %d is out of range", path, n, *rec.Line)
 			}
-			e := progress.Entry{Outcome: outcome, Attempts: rec.Attempts, Throttles: rec.Throttles,
+			e := progress.Entry{Outcome: outcome, Status: rec.Status, Attempts: rec.Attempts, Throttles: rec.Throttles,
 				Latency: time.Duration(rec.LatencyMS * float64(time.Millisecond))}
 			if rec.Error != nil {
 				e.ErrKind, e.ErrType, e.ErrStatus = rec.Error.Kind, rec.Error.Type, rec.Error.Status

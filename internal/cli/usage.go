@@ -40,6 +40,7 @@ concurrent, SigV4-signed Invoke calls, with every result streamed back.
 Usage:
   lambdafan invoke [flags] [FILE|-]   invoke the requests in FILE (JSON Lines)
   lambdafan summary [flags] RESULTS... summarise results files (e.g. the shards of a run) as one run
+  lambdafan validate [flags] FILE|-   check the requests in FILE offline, as invoke would
   lambdafan serve  [flags]            run the local Lambda emulator
   lambdafan version                   print the version
   lambdafan help COMMAND              show a command's flags and examples
@@ -73,9 +74,11 @@ Each output line carries the request's input line number and id, the HTTP
 status, the outcome (ok, function_error, throttled, invalid, error; not_sent:
 never reached Lambda; unknown: sent, no answer, may have run), the response
 payload (embedded as JSON when it is JSON), the function error, the decoded
-log tail, the executed version, the AWS request id, the attempts and the
-latency. A bad input line gets an error result naming the line and field;
-the run goes on. A summary goes to standard error at the end.
+log tail, the executed version, the AWS request id, the attempts, the
+latency, and when the first attempt started and the result ended (started_at,
+ended_at: UTC, to the millisecond). A bad input line gets an error result
+naming the line and field; the run goes on. A summary goes to standard error
+at the end.
 
 Interrupting (Ctrl-C) stops starting invocations and lets those in flight
 finish (--grace); a second Ctrl-C aborts them. With -o FILE a journal
@@ -119,6 +122,30 @@ resume) and exits 1 if any is missing or repeated.
 Examples:
   lambdafan summary 'part-*.jsonl'
   lambdafan summary --input requests.jsonl --shards 4 --summary-json all.json 'part-*.jsonl'
+
+Flags:
+`
+
+const validateUsage = `Usage: lambdafan validate [flags] FILE|-
+
+Checks the requests in FILE (or standard input for -) exactly as invoke
+would read and check them before sending any, without credentials or
+network (but to read an s3:// input): the same input (JSON Lines or a JSON
+array, a local file, .gz or s3://), the same flags that change how lines
+become requests (--function, --invocation-type, --log-type, --qualifier),
+and the client's checks of each request (function name, qualifier, region,
+payload size limit, client context). It prints each invalid line's error,
+then the counts of requests, the valid ones by function, region and
+invocation type, their payload size percentiles, and the ids found on more
+than one line.
+
+Exit status: 0 every request is valid, 1 some line is not (or the input
+could not be read to its end), 2 usage error.
+
+Examples:
+  lambdafan validate requests.jsonl
+  lambdafan validate --function my-fn --invocation-type Event payloads.jsonl
+  lambdafan validate --region eu-west-1 s3://my-bucket/run1/requests.jsonl.gz
 
 Flags:
 `

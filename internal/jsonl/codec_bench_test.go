@@ -56,6 +56,8 @@ func benchmarkAppendRecord(b *testing.B, payload []byte) {
 		FunctionName: "bench", Region: "us-east-1", InvocationType: lambdafan.RequestResponse,
 		StatusCode: 200, Payload: payload, ExecutedVersion: "$LATEST",
 		RequestID: "00000000-0000-4000-8000-000000000001", Attempts: 1, Latency: 1234 * time.Microsecond,
+		Start: time.Date(2026, 11, 30, 5, 59, 0, 123456789, time.UTC),
+		End:   time.Date(2026, 11, 30, 5, 59, 0, 124690789, time.UTC),
 	}
 	var buf []byte
 	b.ReportAllocs()

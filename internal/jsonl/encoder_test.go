@@ -184,3 +184,63 @@ func TestAppendRecord_IDRoundTrip(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestAppendRecord_Times: started_at and ended_at are the result's start
+// and end in UTC with milliseconds, truncated; a zero time is left out.
+func TestAppendRecord_Times(t *testing.T) {
+	plus3 := time.FixedZone("UTC+3", 3*60*60)
+	tests := []struct {
+		name       string
+		start, end time.Time
+		want       string // the record's times as written
+	}{
+		{"both", time.Date(2026, 11, 30, 5, 59, 0, 123456789, time.UTC), time.Date(2026, 11, 30, 6, 0, 1, 999999999, time.UTC),
+			`"latency_ms":1,"started_at":"2026-11-30T05:59:00.123Z","ended_at":"2026-11-30T06:00:01.999Z"}`},
+		{"other zone", time.Date(2026, 1, 1, 2, 0, 0, 0, plus3), time.Date(2026, 1, 1, 2, 0, 0, 7e6, plus3),
+			`"latency_ms":1,"started_at":"2025-12-31T23:00:00.000Z","ended_at":"2025-12-31T23:00:00.007Z"}`},
+		{"never sent", time.Time{}, time.Date(2026, 11, 30, 5, 59, 0, 40e6, time.UTC),
+			`"latency_ms":1,"ended_at":"2026-11-30T05:59:00.040Z"}`},
+		{"neither", time.Time{}, time.Time{}, `"latency_ms":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &lambdafan.Result{Attempts: 1, Latency: time.Millisecond, Start: tt.start, End: tt.end}
+			line := AppendRecord(nil, Record{Line: 1, Result: r})
+			decodeRecord(t, line)
+			if !strings.HasSuffix(string(line), tt.want+"\n") {
+				t.Errorf("record %s, want it to end with %s", line, tt.want)
+			}
+		})
+	}
+}
+
+// TestAppendTime compares appendTime with the layout it stands for, and
+// checks that it appends without allocating.
+func TestAppendTime(t *testing.T) {
+	const layout = "2006-01-02T15:04:05.000Z07:00"
+	zones := []*time.Location{time.UTC, time.FixedZone("", -7*3600-1800), time.FixedZone("", 14*3600)}
+	for i := range 2000 {
+		// Times spread over 1970–2320, with every sub-second digit.
+		tm := time.Unix(int64(i)*5_555_555_557, int64(i)*987_654_321%1e9).In(zones[i%len(zones)])
+		got, want := string(appendTime(nil, tm)), tm.UTC().Format(layout)
+		if got != want {
+			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	buf := make([]byte, 0, 64)
+	tm := time.Now()
+	if n := testing.AllocsPerRun(100, func() { buf = appendTime(buf[:0], tm) }); n != 0 {
+		t.Errorf("appendTime allocates %v times", n)
+	}
+}
+
+// TestAppendRecord_SuccessDoesNotAllocate: the common record is encoded
+// into a reused buffer without any allocation.
+func TestAppendRecord_SuccessDoesNotAllocate(t *testing.T) {
+	r := &lambdafan.Result{FunctionName: "f", Region: "us-east-1", StatusCode: 200, Payload: []byte(`{"a":1}`),
+		Attempts: 1, Latency: time.Millisecond, Start: time.Now(), End: time.Now()}
+	buf := AppendRecord(nil, Record{Line: 1, Result: r})
+	if n := testing.AllocsPerRun(100, func() { buf = AppendRecord(buf[:0], Record{Line: 1, Result: r}) }); n != 0 {
+		t.Errorf("AppendRecord allocates %v times per success", n)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -42,7 +40,7 @@ func TestSummary_Report(t *testing.T) {
 	want := Report{Requests: 109, OK: 101, Throttled: 1, FunctionErrors: 1, Invalid: 1, NotSent: 2, Unknown: 1, OtherErrors: 2,
 		Attempts: 111, Retried: 3, ThrottledAttempts: 4, DurationSeconds: 2, Throughput: 54.5}
 	got := r
-	got.Latency, got.Errors = LatencyReport{}, nil
+	got.Latency, got.Histogram, got.Statuses, got.Errors = LatencyReport{}, nil, nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("counts\n%+v, want\n%+v", got, want)
 	}
@@ -57,10 +55,19 @@ func TestSummary_Report(t *testing.T) {
 	if !reflect.DeepEqual(r.Errors, wantErrors) {
 		t.Errorf("errors %+v\nwant %+v", r.Errors, wantErrors)
 	}
-	// 105 latencies: 1..100 ms, 1 s, 2, 1, 5, 5 and 3 ms; not the hours
+	// 106 latencies: 1..100 ms, 1 s, 2, 1, 5, 5 and 3 ms; not the hours
 	// of the requests never sent.
-	if r.Latency.P50 < 45 || r.Latency.P50 > 55 || r.Latency.P99 < 99 || r.Latency.P99 > 101 || r.Latency.Max < 999 || r.Latency.Max > 1001 {
+	if r.Latency.Count != 106 || r.Latency.Min < 0.999 || r.Latency.Min > 1.001 || r.Latency.P50 < 45 || r.Latency.P50 > 55 ||
+		r.Latency.P95 < 90 || r.Latency.P95 > 97 || r.Latency.P99 < 99 || r.Latency.P99 > 101 ||
+		r.Latency.P999 < 999 || r.Latency.P999 > 1001 || r.Latency.Max < 999 || r.Latency.Max > 1001 {
 		t.Errorf("latency %+v", r.Latency)
+	}
+	var histogramTotal int64
+	for _, b := range r.Histogram {
+		histogramTotal += b.Count
+	}
+	if len(r.Histogram) != numBuckets || histogramTotal != 106 || r.Histogram[9] != (Bucket{FromMS: 500, ToMS: 1000, Count: 1}) {
+		t.Errorf("histogram of %d buckets counting %d: %+v", len(r.Histogram), histogramTotal, r.Histogram)
 	}
 	if !r.Failed() {
 		t.Error("a report with failures says none failed")
@@ -99,48 +106,21 @@ func TestSummary_ErrorClassesAreBounded(t *testing.T) {
 	}
 }
 
-func TestMeter_Line(t *testing.T) {
-	start := time.Unix(1000, 0)
-	s := NewSummary(start)
-	for range 30 {
-		s.Add(&lambdafan.Result{Attempts: 1})
+func TestSummary_StatusesAreBounded(t *testing.T) {
+	s := NewSummary(time.Unix(0, 0))
+	for i := range 1000 {
+		s.AddEntry(Entry{Outcome: lambdafan.OutcomeError, Status: 1000 + i, Attempts: 1})
 	}
-	s.Add(&lambdafan.Result{Attempts: 1, Err: &lambdafan.InvokeError{StatusCode: 500}})
-	m := NewMeter(nil, s, start, time.Second, func() string { return "limit 7" })
-	if got := m.Line(start.Add(10 * time.Second)); got != "31 done  3/s  1 errors  elapsed 10s  limit 7" {
-		t.Errorf("line without total: %q", got)
+	r := s.Report(time.Unix(1, 0))
+	var total int64
+	for _, sc := range r.Statuses {
+		total += sc.Count
 	}
-	m.SetTotal(62)
-	if got := m.Line(start.Add(10 * time.Second)); got != "31/62 (50%)  3/s  1 errors  ETA 10s  elapsed 10s  limit 7" {
-		t.Errorf("line with total: %q", got)
+	last := r.Statuses[len(r.Statuses)-1]
+	if len(r.Statuses) != maxStatuses+1 || total != 1000 || last.Status != OtherStatus || last.Count != 900 {
+		t.Errorf("%d statuses counting %d, the last %+v", len(r.Statuses), total, last)
 	}
-}
-
-func TestCountNonBlankLines(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(content), 0o644)
-		return p
-	}
-	tests := []struct {
-		content string
-		want    int64
-	}{
-		{"", 0},
-		{"{}\n{}\n", 2},
-		{"\n  \n{}\r\n\n{}", 2},
-		{"  [ {}, {} ]", -1},
-	}
-	for i, tt := range tests {
-		got, err := countNonBlankLines(write(strings.Repeat("f", i+1), tt.content), nil, nil)
-		if err != nil || got != tt.want {
-			t.Errorf("%q: %d, %v; want %d", tt.content, got, err, tt.want)
-		}
-	}
-	// One shard's share: lines 2 and 4 of five (blank line 3 not counted).
-	odd := func(line int) bool { return line%2 == 0 }
-	if got, err := countNonBlankLines(write("shard", "{}\n{}\n\n{}\n{}"), odd, nil); err != nil || got != 2 {
-		t.Errorf("shard of the lines: %d, %v; want 2", got, err)
+	if got := last.String(); got != "other: 900 error" {
+		t.Errorf("String() = %q", got)
 	}
 }
