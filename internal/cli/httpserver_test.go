@@ -318,16 +318,22 @@ func TestHTTPServer_AnswerDeadline(t *testing.T) {
 		synctest.Wait()
 
 		client := ts.client()
-		call := func() error {
+		call := func(payload []byte) error {
 			_, err := client.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String("echo"), Payload: payload})
 			return err
 		}
 		var throttled *types.TooManyRequestsException
-		if err := call(); !errors.As(err, &throttled) {
+		if err := call([]byte(`"small"`)); !errors.As(err, &throttled) {
 			t.Fatalf("while the answer is stuck: %v, want the budget spent (429)", err)
 		}
-		time.Sleep(lim.answer)
-		if err := call(); err != nil {
+		// Just past the stuck answer's deadline (on the bubble's fake
+		// clock), not at the same instant: the server must have closed
+		// that connection, and released its budget, before the next call.
+		time.Sleep(lim.answer + time.Millisecond)
+		synctest.Wait()
+		// A small answer: one that fills the pipe would wait for the
+		// client's reads, which the bubble cannot tell from a stall.
+		if err := call([]byte(`"small"`)); err != nil {
 			t.Fatalf("after the answer timeout: %v", err)
 		}
 	})
