@@ -51,7 +51,7 @@ const (
 	// PricesAsOf is the day the built-in prices were checked.
 	PricesAsOf = "2026-11-30"
 	// PricesSource is where the built-in prices come from.
-	PricesSource = "https://aws.amazon.com/lambda/pricing/ (US East (N. Virginia), on-demand)"
+	PricesSource = "https://aws.amazon.com/lambda/pricing/"
 	// DefaultUSDPerMillionRequests is the request price, in US dollars per
 	// million requests.
 	DefaultUSDPerMillionRequests = 0.20

@@ -79,7 +79,7 @@ func estimate(p Prices, gbs float64, n int64) Cost {
 func costNotes(p Prices) []string {
 	var notes []string
 	if p.AsOf != "" {
-		notes = append(notes, fmt.Sprintf("Prices: AWS Lambda on-demand in US East (N. Virginia), %s, checked %s; "+
+		notes = append(notes, fmt.Sprintf("Prices: AWS Lambda on-demand in US East (N. Virginia), from %s, checked %s; "+
 			"other regions differ (give --price-per-gb-s); duration tiers are counted as if this run were the month's only %s usage.",
 			p.Source, p.AsOf, p.Arch))
 	} else {
