@@ -23,8 +23,8 @@ var reportTemplate string
 type page struct {
 	*Report
 	ThroughputSVG, LatencySVG, ThrottlesSVG, InFlightSVG, HistogramSVG template.HTML
-	// Columns are every outcome; Present those some result has.
-	Columns, Present []outcomeColumn
+	// Columns are the outcomes, in order.
+	Columns []outcomeColumn
 }
 
 // outcomeColumn is an outcome column of the tables.
@@ -50,11 +50,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	p.HistogramSVG = template.HTML(r.HistogramChart())
 	for o := range lambdafan.Outcome(numOutcomes) {
-		c := outcomeColumn{o, o.String(), outcomeColor(o)}
-		p.Columns = append(p.Columns, c)
-		if r.Outcomes[o] > 0 {
-			p.Present = append(p.Present, c)
-		}
+		p.Columns = append(p.Columns, outcomeColumn{o, o.String(), outcomeColor(o)})
 	}
 	if err := t.Execute(w, p); err != nil {
 		return fmt.Errorf("write report: %w", err)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lambdafan/lambdafan"
+
 	"github.com/lambdafan/lambdafan/internal/lambdalog"
 	"github.com/lambdafan/lambdafan/internal/progress"
 )
@@ -92,6 +94,27 @@ type Group struct {
 	// CostUSD prices the group's GB-seconds at the first tier's price and
 	// its invocations as requests.
 	CostUSD float64
+}
+
+// OutcomeCount is a number of results with one outcome.
+type OutcomeCount struct {
+	Outcome lambdafan.Outcome
+	Count   int64
+}
+
+// OK is the number of the group's results that succeeded.
+func (g *Group) OK() int64 { return g.Outcomes[lambdafan.OutcomeOK] }
+
+// OtherOutcomes counts the group's results by outcome, less the
+// successes and the outcomes none of them had.
+func (g *Group) OtherOutcomes() []OutcomeCount {
+	var out []OutcomeCount
+	for o, n := range g.Outcomes {
+		if o != int(lambdafan.OutcomeOK) && n > 0 {
+			out = append(out, OutcomeCount{lambdafan.Outcome(o), n})
+		}
+	}
+	return out
 }
 
 // ErrorClass is one row of the error table.
