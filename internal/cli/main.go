@@ -1,5 +1,5 @@
-// Package cli implements the lambdafan command line: the invoke, serve and
-// version subcommands. cmd/lambdafan only wires it to the process.
+// Package cli implements the lambdafan command line: the invoke, summary,
+// report, serve and version subcommands. cmd/lambdafan only wires it to the process.
 package cli
 
 import (
@@ -59,13 +59,15 @@ func Main(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Sig
 		err = runServe(ctx, rest, stdio, signals)
 	case "summary":
 		return runSummary(ctx, rest, stdio)
+	case "report":
+		return runReport(ctx, rest, stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdio.Out, "lambdafan", version())
 		return ExitOK
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdio)
 	default:
-		err = usagef("unknown command %q (commands: invoke, summary, serve, version, help)", cmd)
+		err = usagef("unknown command %q (commands: invoke, summary, report, serve, version, help)", cmd)
 	}
 	return exitStatus(err, stdio.Err)
 }
@@ -104,10 +106,12 @@ func runHelp(args []string, stdio Stdio) int {
 		parseServeFlags([]string{"-help"}, stdio.Out)
 	case "summary":
 		parseSummaryFlags([]string{"-help"}, stdio.Out)
+	case "report":
+		parseReportFlags([]string{"-help"}, stdio.Out)
 	case "version":
 		fmt.Fprintln(stdio.Out, "Usage: lambdafan version\n\nPrints the version lambdafan was built from.")
 	default:
-		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, serve, version, help)", topic), stdio.Err)
+		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, report, serve, version, help)", topic), stdio.Err)
 	}
 	return ExitOK
 }

@@ -1,7 +1,9 @@
 package runreport
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
 	"testing"
@@ -14,7 +16,8 @@ import (
 // run has LAMBDAFAN_REPORT_N results (default 20,000; docs/REPORT.md gives
 // the figures for 1,000,000); with LAMBDAFAN_REPORT_MAX_SECONDS set, the
 // build must also take no longer than that, and with LAMBDAFAN_REPORT_OUT
-// the report is written there.
+// the report is written there; with LAMBDAFAN_REPORT_RESULTS the results
+// too (to time `lambdafan report` on them).
 func TestReport_large(t *testing.T) {
 	n := 20_000
 	if s := os.Getenv("LAMBDAFAN_REPORT_N"); s != "" {
@@ -23,11 +26,27 @@ func TestReport_large(t *testing.T) {
 			t.Fatalf("LAMBDAFAN_REPORT_N: %v", err)
 		}
 	}
+	var results *bufio.Writer
+	if path := os.Getenv("LAMBDAFAN_REPORT_RESULTS"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = bufio.NewWriterSize(f, 1<<20)
+		defer func() {
+			if err := errors.Join(results.Flush(), f.Close()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
 	start := time.Now()
 	a := New()
 	var in int64
 	syntheticRun(n, 1, func(line []byte) {
 		in += int64(len(line))
+		if results != nil {
+			results.Write(line)
+		}
 		rec, err := ParseRecord(line)
 		if err != nil {
 			t.Fatalf("ParseRecord(%s): %v", line, err)
