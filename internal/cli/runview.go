@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/lambdafan/lambdafan"
@@ -26,14 +27,25 @@ type runView struct {
 	prices lambdalog.Prices
 	usage  *lambdalog.Usage      // without --report
 	report *runreport.Aggregator // with --report; it counts the usage too
+	// limits returns the adaptive concurrency limit of the run, 0 when it
+	// has none yet; it is sampled every limitSampling at most.
+	limits func() int
+
+	mu      sync.Mutex
+	limit   int
+	sampled time.Time
 }
 
-func newRunView(opts *invokeOptions) (*runView, error) {
+// limitSampling is how often --report reads the adaptive limit: reading it
+// visits every limiter, too much to do for each result.
+const limitSampling = 100 * time.Millisecond
+
+func newRunView(opts *invokeOptions, limits func() int) (*runView, error) {
 	prices, err := opts.cost.prices()
 	if err != nil {
 		return nil, err
 	}
-	v := &runView{prices: prices}
+	v := &runView{prices: prices, limits: limits}
 	if opts.report != "" {
 		v.report = runreport.New()
 	} else {
@@ -45,11 +57,39 @@ func newRunView(opts *invokeOptions) (*runView, error) {
 // add sees one result, written for input line line.
 func (v *runView) add(r *lambdafan.Result, line int) {
 	if v.report != nil {
-		rec := runreport.FromResult(r, line, time.Now())
+		now := time.Now()
+		rec := runreport.FromResult(r, line, now)
+		rec.Limit = v.limitAt(now)
 		v.report.Add(&rec)
 		return
 	}
 	v.usage.Add(lambdalog.Invocation{Status: r.StatusCode, Tail: r.LogTail, RequestID: r.RequestID})
+}
+
+// limitAt returns the adaptive limit, read again when the last reading is
+// older than limitSampling at now.
+func (v *runView) limitAt(now time.Time) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.limits != nil && now.Sub(v.sampled) >= limitSampling {
+		v.limit, v.sampled = v.limits(), now
+	}
+	return v.limit
+}
+
+// totalLimit is the run's adaptive concurrency limit: the sum of the
+// regions' limits, at most --concurrency; 0 before the first request.
+func (env *invokeEnv) totalLimit() int {
+	if env.client == nil {
+		return 0
+	}
+	total := 0
+	for _, l := range env.client.Limits() {
+		if l.Function == "" {
+			total += l.Limit
+		}
+	}
+	return min(total, env.opts.concurrency)
 }
 
 // lambda returns the cold starts and cost of the results seen.

@@ -60,7 +60,7 @@ type invokeEnv struct {
 // with every file as it was.
 func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv, err error) {
 	env := &invokeEnv{opts: opts, stdio: stdio, input: stdio.In, output: stdio.Out, ids: newIDTracker()}
-	if env.view, err = newRunView(opts); err != nil {
+	if env.view, err = newRunView(opts, env.totalLimit); err != nil {
 		return nil, err
 	}
 	defer func() {

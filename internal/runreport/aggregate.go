@@ -65,6 +65,10 @@ func (a *Aggregator) Add(rec *Record) {
 		a.series.cover(start, end)
 		b := a.series.at(end)
 		b.outcomes[rec.Outcome]++
+		if rec.Limit > 0 {
+			b.limitSum += int64(rec.Limit)
+			b.limits++
+		}
 		if reached {
 			if b.latency == nil {
 				b.latency = newBucketHistogram()

@@ -34,6 +34,7 @@ const (
 	colorP99      = "#d64541"
 	colorThrottle = "#8e5bd0"
 	colorInFlight = "#1f9aa8"
+	colorLimit    = "#c2410c"
 	colorBars     = "#2f6fd0"
 )
 
@@ -174,12 +175,14 @@ func (r *Report) ThrottleChart() string {
 }
 
 // InFlightChart draws the average number of requests in flight, from the
-// results' start and end times.
+// results' start and end times, and the adaptive concurrency limit where
+// it is known.
 func (r *Report) InFlightChart() string {
 	p := r.timePlot("Requests in flight")
-	top := 0.0
+	top, limits := 0.0, false
 	for _, b := range r.Buckets {
-		top = math.Max(top, b.InFlight)
+		top = math.Max(top, math.Max(b.InFlight, b.Limit))
+		limits = limits || b.Limit > 0
 	}
 	p.y1 = niceCeil(math.Max(top, 1))
 	p.axes(timeTicks(p.x1), linearTicks(0, p.y1, 5, formatNumber), r.timeAxis(), "in flight (average per bucket)")
@@ -192,7 +195,23 @@ func (r *Report) InFlightChart() string {
 	}
 	fmt.Fprintf(&path, "L%.1f %.1fZ", p.px(p.x1), p.py(0))
 	fmt.Fprintf(&p.b, `<path fill="%s" fill-opacity="0.35" stroke="%s" stroke-width="1.5" d="%s"/>`, colorInFlight, colorInFlight, path.String())
-	p.legend([]legendKey{{"in flight", colorInFlight}})
+	keys := []legendKey{{"in flight", colorInFlight}}
+	if limits {
+		var line strings.Builder
+		cmd := "M"
+		for i, b := range r.Buckets {
+			if b.Limit == 0 {
+				cmd = "M"
+				continue
+			}
+			y := p.py(b.Limit)
+			fmt.Fprintf(&line, "%s%.1f %.1fL%.1f %.1f", cmd, p.px(float64(i)*w), y, p.px(float64(i+1)*w), y)
+			cmd = "L"
+		}
+		fmt.Fprintf(&p.b, `<path fill="none" stroke="%s" stroke-width="1.8" stroke-dasharray="5 3" d="%s"/>`, colorLimit, line.String())
+		keys = append(keys, legendKey{"adaptive limit", colorLimit})
+	}
+	p.legend(keys)
 	return p.done()
 }
 

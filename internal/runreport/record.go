@@ -33,6 +33,10 @@ type Record struct {
 	ErrKind, ErrType string
 	ErrStatus        int
 	ErrMessage       string
+	// Limit is the adaptive concurrency limit (all regions together) when
+	// the run received the result, or 0 when unknown: results files do
+	// not hold it, only a running invoke knows it.
+	Limit int
 }
 
 // resultLine is the JSON of a result line (see jsonl.AppendRecord), less

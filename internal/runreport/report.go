@@ -63,8 +63,9 @@ type Bucket struct {
 	// Throttles counts the throttled attempts of requests that started in
 	// the interval.
 	Throttles int64
-	// InFlight is the average number of requests in flight.
-	InFlight float64
+	// InFlight is the average number of requests in flight; Limit the
+	// average adaptive concurrency limit, 0 when unknown.
+	InFlight, Limit float64
 	// Latency holds the percentiles of the requests settled in the
 	// interval; HasLatency is false when there were none.
 	Latency    lambdalog.Percentiles
@@ -175,6 +176,9 @@ func bucketOf(s *series, i int) Bucket {
 	b := &s.buckets[i]
 	out := Bucket{Start: s.start(i), Outcomes: b.outcomes, Throttles: b.throttles,
 		InFlight: b.busy.Seconds() / s.width.Seconds()}
+	if b.limits > 0 {
+		out.Limit = float64(b.limitSum) / float64(b.limits)
+	}
 	if h := b.latency; h != nil && h.TotalCount() > 0 {
 		ms := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
 		out.Latency = lambdalog.Percentiles{P50: ms(50), P90: ms(90), P99: ms(99), Max: float64(h.Max()) / 1000}

@@ -201,3 +201,25 @@ func TestReport_noTimes(t *testing.T) {
 		t.Errorf("%d charts, want the histogram only", n)
 	}
 }
+
+func TestAggregator_limit(t *testing.T) {
+	// A running invoke knows its adaptive limit: each bucket averages the
+	// limits seen with its results, and the in-flight chart draws them.
+	a := New()
+	t0 := time.Date(2026, 11, 30, 5, 59, 0, 0, time.UTC)
+	for i, limit := range []int{100, 50, 60, 0} {
+		end := t0.Add(time.Duration(i/2)*10*time.Millisecond + 5*time.Millisecond)
+		rec := Record{Line: i + 1, Status: 200, Attempts: 1, Latency: time.Millisecond, StartedAt: end.Add(-time.Millisecond), EndedAt: end, Limit: limit}
+		a.Add(&rec)
+	}
+	r := a.Report(Options{})
+	if len(r.Buckets) != 2 || r.Buckets[0].Limit != 75 || r.Buckets[1].Limit != 60 {
+		t.Fatalf("buckets %+v, want limits 75 and 60", r.Buckets)
+	}
+	if svg := r.InFlightChart(); !strings.Contains(svg, "adaptive limit") || !strings.Contains(svg, "stroke-dasharray") {
+		t.Errorf("the in-flight chart draws no limit: %s", svg)
+	}
+	if svg := smallReport(t).InFlightChart(); strings.Contains(svg, "adaptive limit") {
+		t.Error("a report of results files draws a limit it cannot know")
+	}
+}

@@ -20,7 +20,10 @@ type bucket struct {
 	outcomes  [numOutcomes]int64 // results settled in the interval
 	throttles int64              // throttled attempts of requests started in it
 	busy      time.Duration      // time requests were in flight in it, summed
-	latency   *hdrhistogram.Histogram
+	// limitSum and limits sum and count the adaptive limits seen with the
+	// results settled in it.
+	limitSum, limits int64
+	latency          *hdrhistogram.Histogram
 }
 
 // newBucketHistogram records latencies in microseconds, 1 µs to 1 hour, at
@@ -35,6 +38,8 @@ func (b *bucket) merge(o *bucket) {
 	}
 	b.throttles += o.throttles
 	b.busy += o.busy
+	b.limitSum += o.limitSum
+	b.limits += o.limits
 	switch {
 	case o.latency == nil:
 	case b.latency == nil:
