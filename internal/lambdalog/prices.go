@@ -3,6 +3,7 @@ package lambdalog
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -127,6 +128,15 @@ func (p Prices) RequestsUSD(n int64) float64 {
 // GBSeconds converts MB·ms to GB-seconds (1 GB = 1024 MB, as Lambda's
 // pricing examples count: 512 MB for 1 s is 0.5 GB-s).
 func GBSeconds(mbms int64) float64 { return float64(mbms) / 1024 / 1000 }
+
+// FormatGBSeconds writes GB-seconds with four significant digits, or
+// whole from 10,000 on: "0.03816", "655.9", "31780".
+func FormatGBSeconds(v float64) string {
+	if v >= 10000 {
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
 
 // FormatUSD writes a dollar amount with cents, or with three significant
 // digits when it is under a cent, without an exponent: "$12.34",

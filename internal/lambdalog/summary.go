@@ -122,8 +122,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 		b.WriteByte('\n')
 		c := &s.Cost
-		fmt.Fprintf(&b, "cost estimate: %s duration (%.4g GB-s, %s) + %s requests (%d) = %s",
-			FormatUSD(c.DurationUSD), s.BilledGBSeconds, c.Arch, FormatUSD(c.RequestsUSD), s.Invocations, FormatUSD(c.TotalUSD))
+		fmt.Fprintf(&b, "cost estimate: %s duration (%s GB-s, %s) + %s requests (%d) = %s",
+			FormatUSD(c.DurationUSD), FormatGBSeconds(s.BilledGBSeconds), c.Arch, FormatUSD(c.RequestsUSD), s.Invocations, FormatUSD(c.TotalUSD))
 		if c.PricesAsOf != "" {
 			fmt.Fprintf(&b, " at us-east-1 on-demand prices of %s, no free tier", c.PricesAsOf)
 		}
