@@ -84,6 +84,7 @@ type Slow struct {
 // fastest of them is the one a slower request replaces.
 type slowHeap []Slow
 
+// Len, Less, Swap, Push and Pop make slowHeap a heap.Interface.
 func (h slowHeap) Len() int           { return len(h) }
 func (h slowHeap) Less(i, j int) bool { return h[i].Latency < h[j].Latency }
 func (h slowHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
