@@ -136,7 +136,7 @@ func (r *Report) LatencyChart() string {
 			fmt.Fprintf(&path, "%s%.1f %.1f", cmd, x, y)
 			cmd = "L"
 			if points <= 60 {
-				fmt.Fprintf(&dots, `<circle cx="%.1f" cy="%.1f" r="2.5"/>`, x, y)
+				fmt.Fprintf(&dots, `<circle cx="%.1f" cy="%.1f" r="3.5"/>`, x, y)
 			}
 		}
 		fmt.Fprintf(&p.b, `<path fill="none" stroke="%s" stroke-width="1.8" d="%s"/><g fill="%s">%s</g>`, s.color, path.String(), s.color, dots.String())
