@@ -16,6 +16,8 @@ type invokeOptions struct {
 	output      string
 	resume      string
 	summaryJSON string
+	report      string
+	cost        costFlags
 	ordered     bool
 	quiet       bool
 	progress    string
@@ -55,6 +57,8 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.StringVar(&o.output, "output", "", "same as -o")
 	fs.StringVar(&o.resume, "resume", "", "finish an interrupted run: skip the requests with a final result in `FILE` and append the others' results to it")
 	fs.StringVar(&o.summaryJSON, "summary-json", "", "also write the run summary as JSON to `FILE`")
+	fs.StringVar(&o.report, "report", "", "also write an HTML report of the run's results to `FILE` (see lambdafan help report)")
+	o.cost.register(fs)
 	fs.BoolVar(&o.ordered, "ordered", false, "write results in input order (default: as they complete)")
 	fs.BoolVar(&o.quiet, "q", false, "print no progress and no summary")
 	fs.BoolVar(&o.quiet, "quiet", false, "same as -q")
@@ -104,6 +108,7 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 		return nil, err
 	}
 	o.output, o.resume, o.summaryJSON = o.shard.expand(o.output), o.shard.expand(o.resume), o.shard.expand(o.summaryJSON)
+	o.report = o.shard.expand(o.report)
 	return o, nil
 }
 

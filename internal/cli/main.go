@@ -1,6 +1,6 @@
 // Package cli implements the lambdafan command line: the invoke, summary,
-// validate, serve and version subcommands. cmd/lambdafan only wires it to
-// the process.
+// summary, validate, report, serve and version subcommands. cmd/lambdafan
+// only wires it to the process.
 package cli
 
 import (
@@ -62,13 +62,15 @@ func Main(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Sig
 		return runSummary(ctx, rest, stdio)
 	case "validate":
 		return runValidate(ctx, rest, stdio)
+	case "report":
+		return runReport(ctx, rest, stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdio.Out, "lambdafan", version())
 		return ExitOK
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdio)
 	default:
-		err = usagef("unknown command %q (commands: invoke, summary, validate, serve, version, help)", cmd)
+		err = usagef("unknown command %q (commands: invoke, summary, validate, report, serve, version, help)", cmd)
 	}
 	return exitStatus(err, stdio.Err)
 }
@@ -109,10 +111,12 @@ func runHelp(args []string, stdio Stdio) int {
 		parseSummaryFlags([]string{"-help"}, stdio.Out)
 	case "validate":
 		parseValidateFlags([]string{"-help"}, stdio.Out)
+	case "report":
+		parseReportFlags([]string{"-help"}, stdio.Out)
 	case "version":
 		fmt.Fprintln(stdio.Out, "Usage: lambdafan version\n\nPrints the version lambdafan was built from.")
 	default:
-		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, validate, serve, version, help)", topic), stdio.Err)
+		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, validate, report, serve, version, help)", topic), stdio.Err)
 	}
 	return ExitOK
 }

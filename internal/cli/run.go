@@ -80,6 +80,7 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 	for r := range env.client.StreamWith(inFlight, reqs, opts) {
 		src := sources.take(r.Index)
 		summary.Add(&r)
+		env.view.add(&r, src.line)
 		out.write(src.seq, jsonl.Record{Line: src.line, NumericID: src.numericID, Result: &r})
 		if stopErr == nil && stopsTheRun(r.Err) {
 			stopErr = r.Err
@@ -171,6 +172,7 @@ func (env *invokeEnv) report(ctx context.Context, out *resultWriter, summary *pr
 	report := summary.Report(time.Now())
 	if !env.opts.quiet {
 		report.WriteText(env.stdio.Err)
+		env.view.writeText(env.stdio.Err)
 		if env.resume != nil {
 			fmt.Fprintf(env.stdio.Err, "%d requests skipped: already finished in %s\n", env.resume.skipped, env.opts.resume)
 		}
@@ -182,10 +184,14 @@ func (env *invokeEnv) report(ctx context.Context, out *resultWriter, summary *pr
 		fmt.Fprintf(env.stdio.Err, "lambdafan: warning: %s holds no requests\n", env.inputName())
 	}
 	if env.opts.summaryJSON != "" {
-		if err := env.writeSummary(ctx, &report); err != nil {
+		if err := env.writeSummary(ctx, newSummaryDocument(&report, env.view.lambda())); err != nil {
 			fmt.Fprintf(env.stdio.Err, "lambdafan: %v\n", err)
 			status = max(status, ExitFailed)
 		}
+	}
+	if err := env.writeReport(ctx); err != nil {
+		fmt.Fprintf(env.stdio.Err, "lambdafan: %v\n", err)
+		status = max(status, ExitFailed)
 	}
 	if status == ExitOK && report.Failed() {
 		status = ExitFailed
@@ -319,35 +325,14 @@ func (env *invokeEnv) writeDirect(out *resultWriter, summary *progress.Summary, 
 		}
 	}
 	summary.Add(&r)
+	env.view.add(&r, it.Line)
 	out.write(it.Seq, jsonl.Record{Line: it.Line, NumericID: it.NumericID, Result: &r})
 }
 
 // writeSummary writes --summary-json: to S3 as one object, or to a local
 // file atomically.
-func (env *invokeEnv) writeSummary(ctx context.Context, r *progress.Report) error {
-	loc, err := store.Parse(env.opts.summaryJSON)
-	if err != nil || !loc.IsS3() {
-		return writeSummaryFile(env.opts.summaryJSON, r)
-	}
-	ctx = context.WithoutCancel(ctx)
-	obj, err := env.storeFor(ctx).Create(ctx, loc)
-	if err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	if err := r.WriteJSON(obj); err != nil {
-		obj.Abort(ctx)
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	if err := obj.Close(); err != nil {
-		return fmt.Errorf("cannot write summary: %w", err)
-	}
-	return nil
-}
-
-// writeSummaryFile writes the summary atomically: a reader never sees half
-// of it, and an earlier summary stays whole if writing fails.
-func writeSummaryFile(path string, r *progress.Report) error {
-	if err := writeFileAtomically(path, r.WriteJSON); err != nil {
+func (env *invokeEnv) writeSummary(ctx context.Context, d summaryDocument) error {
+	if err := writeDocument(ctx, func() store.Store { return env.storeFor(ctx) }, env.opts.summaryJSON, d.write); err != nil {
 		return fmt.Errorf("cannot write summary: %w", err)
 	}
 	return nil

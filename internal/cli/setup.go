@@ -49,7 +49,9 @@ type invokeEnv struct {
 	files    store.Store
 	s3Loaded bool
 	ids      *idTracker
-	closers  []func() error
+	// view sees the results for the cold starts, the cost and --report.
+	view    *runView
+	closers []func() error
 }
 
 // setUp checks everything that can be checked — the command line, the
@@ -58,6 +60,9 @@ type invokeEnv struct {
 // with every file as it was.
 func setUp(ctx context.Context, opts *invokeOptions, stdio Stdio) (_ *invokeEnv, err error) {
 	env := &invokeEnv{opts: opts, stdio: stdio, input: stdio.In, output: stdio.Out, ids: newIDTracker()}
+	if env.view, err = newRunView(opts, env.totalLimit); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			env.close()
@@ -152,7 +157,10 @@ func (env *invokeEnv) checkFiles(ctx context.Context) error {
 			return err
 		}
 	}
-	return env.checkSummaryFile(ctx)
+	if err := env.checkSummaryFile(ctx); err != nil {
+		return err
+	}
+	return env.checkReportFile(ctx)
 }
 
 // resolveOutput works out where the results are written: the output

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
+	"github.com/lambdafan/lambdafan/internal/lambdalog"
 	"github.com/lambdafan/lambdafan/internal/progress"
 	"github.com/lambdafan/lambdafan/internal/store"
 )
@@ -27,6 +28,7 @@ type summaryOptions struct {
 	input       string
 	shards      int
 	summaryJSON string
+	cost        costFlags
 }
 
 func parseSummaryFlags(args []string, stderr io.Writer) (*summaryOptions, error) {
@@ -35,6 +37,7 @@ func parseSummaryFlags(args []string, stderr io.Writer) (*summaryOptions, error)
 	fs.StringVar(&o.input, "input", "", "check that every request in `FILE` has exactly one result")
 	fs.IntVar(&o.shards, "shards", 0, "with --input, group the requests without a result by shard, for a run split with --shard K/`N`")
 	fs.StringVar(&o.summaryJSON, "summary-json", "", "also write the summary as JSON to `FILE`")
+	o.cost.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -79,9 +82,14 @@ func runSummary(_ context.Context, args []string, stdio Stdio) int {
 	if err != nil {
 		return exitStatus(err, stdio.Err)
 	}
+	prices, err := o.cost.prices()
+	if err != nil {
+		return exitStatus(err, stdio.Err)
+	}
 	ctx := context.Background()
 	st := newStore(ctx, "", stdio)
 	sum := progress.NewSummary(time.Time{})
+	usage := lambdalog.NewUsage()
 	var lines lineTally
 	for _, arg := range o.results {
 		locs, err := resultLocations(ctx, st, arg)
@@ -89,17 +97,20 @@ func runSummary(_ context.Context, args []string, stdio Stdio) int {
 			return exitStatus(err, stdio.Err)
 		}
 		for _, loc := range locs {
-			if err := tallyResults(ctx, st, loc, sum, &lines); err != nil {
+			if err := tallyResults(ctx, st, loc, sum, usage, &lines); err != nil {
 				return exitStatus(err, stdio.Err)
 			}
 		}
 	}
 	report := sum.Report(time.Time{})
 	report.WriteText(stdio.Out)
+	lambda := usage.Summary(prices)
+	lambda.WriteText(stdio.Out)
 	status := ExitOK
 	if o.summaryJSON != "" {
-		if err := writeSummaryFile(o.summaryJSON, &report); err != nil {
-			fmt.Fprintf(stdio.Err, "lambdafan: %v\n", err)
+		doc := newSummaryDocument(&report, lambda)
+		if err := writeDocument(ctx, func() store.Store { return st }, o.summaryJSON, doc.write); err != nil {
+			fmt.Fprintf(stdio.Err, "lambdafan: cannot write summary: %v\n", err)
 			status = ExitFailed
 		}
 	}
@@ -123,6 +134,9 @@ type summaryRecord struct {
 	Attempts  int     `json:"attempts"`
 	Throttles int     `json:"throttles"`
 	LatencyMS float64 `json:"latency_ms"`
+	// Status (also), Log and RequestID feed the cold starts and cost.
+	Log       string `json:"log"`
+	RequestID string `json:"request_id"`
 	Error     *struct {
 		Kind   string `json:"kind"`
 		Type   string `json:"type"`
@@ -161,8 +175,8 @@ func resultLocations(ctx context.Context, st store.Store, arg string) ([]store.L
 	return locs, nil
 }
 
-// tallyResults adds every result at loc to sum and lines.
-func tallyResults(ctx context.Context, st store.Store, loc store.Location, sum *progress.Summary, lines *lineTally) error {
+// tallyResults adds every result at loc to sum, usage and lines.
+func tallyResults(ctx context.Context, st store.Store, loc store.Location, sum *progress.Summary, usage *lambdalog.Usage, lines *lineTally) error {
 	path := loc.String()
 	f, err := st.Open(ctx, loc)
 	if err != nil {
@@ -187,6 +201,7 @@ func tallyResults(ctx context.Context, st store.Store, loc store.Location, sum *
 				e.ErrKind, e.ErrType, e.ErrStatus = rec.Error.Kind, rec.Error.Type, rec.Error.Status
 			}
 			sum.AddEntry(e)
+			usage.Add(lambdalog.Invocation{Status: rec.Status, Tail: rec.Log, RequestID: rec.RequestID})
 			lines.add(*rec.Line)
 		}
 		if errors.Is(err, io.EOF) {

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/lambdafan/lambdafan/internal/lambdalog"
 )
 
 // errHelpShown ends a command after it printed its --help.
@@ -41,12 +43,14 @@ Usage:
   lambdafan invoke [flags] [FILE|-]   invoke the requests in FILE (JSON Lines)
   lambdafan summary [flags] RESULTS... summarise results files (e.g. the shards of a run) as one run
   lambdafan validate [flags] FILE|-   check the requests in FILE offline, as invoke would
+  lambdafan report RESULTS... -o FILE  write an HTML report of results files: charts, tables, cold starts, cost
   lambdafan serve  [flags]            run the local Lambda emulator
   lambdafan version                   print the version
   lambdafan help COMMAND              show a command's flags and examples
 
 Try it without an AWS account:
   lambdafan invoke --local examples/demo.jsonl
+  lambdafan invoke --local --log-type Tail --report report.html examples/demo.jsonl > results.jsonl
 
 Exit status: 0 all invocations succeeded, 1 some failed, 2 usage or
 configuration error (nothing invoked, no file touched), 130 interrupted
@@ -78,7 +82,10 @@ log tail, the executed version, the AWS request id, the attempts, the
 latency, and when the first attempt started and the result ended (started_at,
 ended_at: UTC, to the millisecond). A bad input line gets an error result
 naming the line and field; the run goes on. A summary goes to standard error
-at the end.
+at the end; with log tails (--log-type Tail) it also counts cold starts and
+estimates the cost from each invocation's REPORT line (--arch,
+--price-per-gb-s), and --report FILE writes an HTML report of the run (see
+lambdafan help report).
 
 Interrupting (Ctrl-C) stops starting invocations and lets those in flight
 finish (--grace); a second Ctrl-C aborts them. With -o FILE a journal
@@ -146,6 +153,37 @@ Examples:
   lambdafan validate requests.jsonl
   lambdafan validate --function my-fn --invocation-type Event payloads.jsonl
   lambdafan validate --region eu-west-1 s3://my-bucket/run1/requests.jsonl.gz
+
+Flags:
+`
+
+const reportUsage = `Usage: lambdafan report [flags] RESULTS... -o FILE
+
+Writes one self-contained HTML file about one or more results files read as
+one run (RESULTS as for lambdafan summary: files, quoted glob patterns,
+s3://bucket/prefix/, .gz): the summary; results per second by outcome,
+latency p50/p90/p99, throttled attempts and requests in flight over time;
+a latency histogram; a table per function and region; the error types with
+sample lines; the slowest requests; and cold starts and an estimated cost
+from the REPORT lines of the log tails (invoke with --log-type Tail).
+The file has its styles and its SVG charts inside: no script, and nothing
+fetched when it is opened. It is built while reading, in bounded memory:
+a million results make a report of about 80 KB (docs/REPORT.md).
+
+The time charts need the results' started_at and ended_at; results written
+without them are counted in the tables only.
+
+Cost: billed GB-seconds (Billed Duration × Memory Size, from the REPORT
+lines) at AWS Lambda's us-east-1 on-demand prices checked on ` + lambdalog.PricesAsOf + `
+(x86_64, or --arch arm64; --price-per-gb-s for another region), plus $0.20
+per million requests; no free tier. A log tail is the last 4 KB of the log,
+so a result whose REPORT fell outside it counts its request, not its
+duration.
+
+Examples:
+  lambdafan report results.jsonl -o report.html
+  lambdafan report 'part-*.jsonl' --arch arm64 -o report.html
+  lambdafan report s3://bucket/run1/ -o s3://bucket/run1/report.html
 
 Flags:
 `
