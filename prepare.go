@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,9 @@ type prepared struct {
 	invocationType InvocationType
 	logType        LogType
 	clientContext  string // base64, or ""
+	stream         bool   // InvokeWithResponseStream
+	// payloadWriter is Request.PayloadWriter.
+	payloadWriter func(Result) (io.Writer, error)
 }
 
 // prepare validates req and builds its prepared form. Its errors are
@@ -39,7 +43,7 @@ type prepared struct {
 // all attempts. The checks run in the same order with or without the
 // cache, so a request with several problems reports the same one.
 func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
-	key := routeKey{functionName: req.FunctionName, qualifier: req.Qualifier, region: req.Region}
+	key := routeKey{functionName: req.FunctionName, qualifier: req.Qualifier, region: req.Region, stream: req.ResponseStream}
 	rt, cached := c.endpoints.routes.load(key)
 	var fn fnname.Name
 	if !cached {
@@ -54,7 +58,11 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	if !req.LogType.Valid() {
 		return nil, invalid("log_type", "%q is not one of None, Tail", req.LogType)
 	}
-	p := &prepared{invocationType: req.InvocationType.orDefault(), logType: req.LogType}
+	p := &prepared{invocationType: req.InvocationType.orDefault(), logType: req.LogType,
+		stream: req.ResponseStream, payloadWriter: req.PayloadWriter}
+	if p.stream && p.invocationType == Event {
+		return nil, invalid("invocation_type", "Event cannot stream its response: a response stream is RequestResponse or DryRun")
+	}
 	var qualifier string
 	if cached {
 		p.region = rt.region
@@ -103,7 +111,11 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 			region:   p.region,
 			function: fn.Function,
 			host:     ep.host,
-			url:      ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), qualifier),
+		}
+		if req.ResponseStream {
+			rt.url = ep.invokeStreamURL(fnname.EscapePathSegment(req.FunctionName), qualifier)
+		} else {
+			rt.url = ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), qualifier)
 		}
 		c.endpoints.routes.store(key, rt)
 	}
@@ -146,7 +158,10 @@ func (c *Client) checkRoute(fn fnname.Name, req *Request) (qualifier, region str
 }
 
 // routeKey is what a route depends on besides the client's settings.
-type routeKey struct{ functionName, qualifier, region string }
+type routeKey struct {
+	functionName, qualifier, region string
+	stream                          bool // the InvokeWithResponseStream URL
+}
 
 // route is the checked, resolved destination of a function name: what
 // every request to it shares.
