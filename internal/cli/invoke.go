@@ -26,6 +26,8 @@ type invokeOptions struct {
 	invocationType string
 	logType        string
 	qualifier      string
+	responseStream bool
+	payloadDir     string
 
 	region        string
 	profile       string
@@ -69,6 +71,8 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.StringVar(&o.invocationType, "invocation-type", "", "default invocation type: RequestResponse, Event or DryRun")
 	fs.StringVar(&o.logType, "log-type", "", "default log type: None or Tail (return the last 4 KB of the log)")
 	fs.StringVar(&o.qualifier, "qualifier", "", "default version or alias")
+	fs.BoolVar(&o.responseStream, "response-stream", false, "invoke with InvokeWithResponseStream unless a request says \"response_stream\": false (functions that stream, up to 200 MB)")
+	fs.StringVar(&o.payloadDir, "payload-dir", "", "write each response payload to a file of its own in `DIR` (line-LINE[-ID].payload) instead of the result line, which then gives payload_file, payload_size and payload_sha256; streamed payloads go to their file as they arrive")
 
 	fs.StringVar(&o.region, "region", "", "default `REGION` for requests that name none (default: AWS_REGION or the profile's)")
 	fs.StringVar(&o.profile, "profile", "", "shared config `PROFILE` for credentials and region (default: AWS_PROFILE or default)")
@@ -112,6 +116,7 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 		return nil, err
 	}
 	o.output, o.resume, o.summaryJSON = o.shard.expand(o.output), o.shard.expand(o.resume), o.shard.expand(o.summaryJSON)
+	o.payloadDir = o.shard.expand(o.payloadDir)
 	return o, nil
 }
 
@@ -145,6 +150,8 @@ func (o *invokeOptions) validate() error {
 		return usagef("--local and --endpoint-url are exclusive: --local starts its own endpoint")
 	case o.local && o.profile != "":
 		return usagef("--local uses the emulator's credentials; drop --profile")
+	case o.responseStream && o.invocationType == string(lambdafan.Event):
+		return usagef("--response-stream and --invocation-type Event are exclusive: an Event invocation answers nothing to stream")
 	}
 	if o.function != "" {
 		if _, err := fnname.Parse(o.function); err != nil {
@@ -165,6 +172,7 @@ func (o *invokeOptions) decodeOptions() jsonl.Options {
 		InvocationType: lambdafan.InvocationType(o.invocationType),
 		LogType:        lambdafan.LogType(o.logType),
 		Qualifier:      o.qualifier,
+		ResponseStream: o.responseStream,
 	}
 }
 

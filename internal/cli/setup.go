@@ -49,6 +49,8 @@ type invokeEnv struct {
 	files    store.Store
 	s3Loaded bool
 	ids      *idTracker
+	// payloads writes payloads to files with --payload-dir; nil without.
+	payloads *payloadDir
 	closers  []func() error
 }
 
@@ -149,6 +151,11 @@ func (env *invokeEnv) checkFiles(ctx context.Context) error {
 				env.outputName(), journalPath(output), env.outputName(), journalPath(output))
 		}
 		if err := checkWritableDir(output, "output"); err != nil {
+			return err
+		}
+	}
+	if opts.payloadDir != "" {
+		if err := checkPayloadDir(opts.payloadDir, opts.resume != "", opts.shard.owns); err != nil {
 			return err
 		}
 	}
@@ -286,6 +293,13 @@ func (env *invokeEnv) openFiles(ctx context.Context) error {
 	}
 	if err := env.openOutput(); err != nil {
 		return err
+	}
+	if env.opts.payloadDir != "" {
+		if err := os.MkdirAll(env.opts.payloadDir, 0o777); err != nil {
+			return usagef("--payload-dir: %v", pathErr(err))
+		}
+		env.payloads = newPayloadDir(env.opts.payloadDir)
+		env.closers = append(env.closers, env.payloads.close)
 	}
 	if env.target == nil {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"unicode/utf8"
@@ -22,6 +23,16 @@ type Record struct {
 	// input (see [Item.NumericID]). An ID that is not a valid JSON number
 	// is written as a string all the same.
 	NumericID bool
+	// PayloadFile, when set, says where the response payload was written
+	// instead of being embedded (--payload-dir).
+	PayloadFile *PayloadFile
+}
+
+// PayloadFile is a response payload written to a file of its own.
+type PayloadFile struct {
+	Path   string   // the file, as the run named it
+	Size   int64    // bytes written
+	SHA256 [32]byte // of the bytes written
 }
 
 // Error kinds in the output's "error.kind" field.
@@ -47,6 +58,9 @@ const (
 // function_error, log, executed_version, request_id, attempts, throttles,
 // latency_ms, error {kind, type, status, reason, field, sent, message}. The
 // id is a string, or a number when rec.NumericID is set.
+//
+// With rec.PayloadFile, payload_file, payload_size and payload_sha256 (hex)
+// take the place of payload and payload_encoding.
 func AppendRecord(b []byte, rec Record) []byte {
 	r := rec.Result
 	b = append(b, `{"line":`...)
@@ -67,7 +81,9 @@ func AppendRecord(b []byte, rec Record) []byte {
 		b = strconv.AppendInt(b, int64(r.StatusCode), 10)
 	}
 	b = appendStringField(b, "outcome", Outcome(r).String())
-	if len(r.Payload) > 0 {
+	if rec.PayloadFile != nil {
+		b = appendPayloadFile(b, rec.PayloadFile)
+	} else if len(r.Payload) > 0 {
 		b = appendPayload(b, r.Payload)
 	}
 	b = appendStringField(b, "function_error", r.FunctionError)
@@ -143,6 +159,15 @@ func appendPayload(b, p []byte) []byte {
 		b = append(b, '"')
 		return appendStringField(b, "payload_encoding", "base64")
 	}
+}
+
+func appendPayloadFile(b []byte, f *PayloadFile) []byte {
+	b = appendStringField(b, "payload_file", f.Path)
+	b = append(b, `,"payload_size":`...)
+	b = strconv.AppendInt(b, f.Size, 10)
+	b = append(b, `,"payload_sha256":"`...)
+	b = hex.AppendEncode(b, f.SHA256[:])
+	return append(b, '"')
 }
 
 // appendCompact appends valid JSON p without its insignificant newlines, so
