@@ -69,8 +69,9 @@ Event or DryRun. function_name may be a name, name:alias, a partial ARN
 (123456789012:function:name) or a full ARN, whose region is then used.
 "response_stream": true invokes through InvokeWithResponseStream, for
 functions that stream their response (up to 200 MB; --response-stream makes
-it the default). With --function NAME, each input line is just the payload
-for NAME.
+it the default); without --payload-dir a streamed response is held whole
+until its line is written, up to 200 MB per invocation in flight. With
+--function NAME, each input line is just the payload for NAME.
 
 Each output line carries the request's input line number and id, the HTTP
 status, the outcome (ok, function_error, throttled, invalid, error; not_sent:
