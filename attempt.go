@@ -68,12 +68,18 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 	if err != nil {
 		return &TransportError{Sent: st.wrote.Load(), Err: scrubError(unwrapURLError(err), creds)}
 	}
-	body, err := readBody(resp)
-	resp.Body.Close()
 	res.StatusCode = resp.StatusCode
 	res.RequestID = resp.Header.Get(headerRequestID)
+	if p.stream && resp.StatusCode == http.StatusOK {
+		return readEventStream(resp, p, res, creds)
+	}
+	body, err := readBody(resp)
+	resp.Body.Close()
 	if err != nil {
 		return &TransportError{Sent: true, Err: scrubError(fmt.Errorf("read response: %w", err), creds)}
+	}
+	if p.payloadWriter != nil && resp.StatusCode == http.StatusOK {
+		return writeBufferedPayload(resp, body, p, res, creds)
 	}
 	return decodeResponse(resp, body, res, creds)
 }
@@ -212,7 +218,7 @@ func decodeResponse(resp *http.Response, body []byte, res *Result, creds aws.Cre
 	}
 	if kind := h.Get(headerFunctionError); kind != "" {
 		res.FunctionError = kind
-		fe := &FunctionError{Kind: kind}
+		fe := &FunctionError{Kind: kind, Details: body}
 		var doc struct {
 			ErrorType    string `json:"errorType"`
 			ErrorMessage string `json:"errorMessage"`

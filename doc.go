@@ -16,6 +16,12 @@
 //     results in completion order with memory bounded by the concurrency,
 //     not by the number of requests.
 //
+// A request with ResponseStream set goes to InvokeWithResponseStream
+// (POST /2021-11-15/functions/{name}/response-streaming-invocations)
+// instead, for functions that stream responses of up to 200 MB: its
+// Result collects the stream, or its PayloadWriter takes it chunk by
+// chunk; [Client.InvokeStream] reads one stream as it arrives.
+//
 // Signing uses the AWS SDK for Go v2 SigV4 signer, credentials come from the
 // SDK's default credential chain (environment, shared profiles, SSO, web
 // identity, IMDS/ECS), and endpoints come from the Lambda service's own

@@ -79,11 +79,31 @@ func newEndpoint(u url.URL) (*endpoint, error) {
 	return &endpoint{scheme: u.Scheme, host: u.Host, basePath: strings.TrimSuffix(u.EscapedPath(), "/")}, nil
 }
 
+// The paths of the two invoke operations, around the escaped function
+// name.
+const (
+	invokePath       = "/2015-03-31/functions/"
+	invokeSuffix     = "/invocations"
+	invokeStreamPath = "/2021-11-15/functions/"
+	// invokeStreamSuffix is InvokeWithResponseStream's.
+	invokeStreamSuffix = "/response-streaming-invocations"
+)
+
 // invokeURL builds the Invoke API URL for an already escaped function name
 // and qualifier. Path and RawPath are both set so that the signer and the
 // wire see exactly the same escaped path.
 func (ep *endpoint) invokeURL(escapedName, qualifier string) *url.URL {
-	raw := ep.basePath + "/2015-03-31/functions/" + escapedName + "/invocations"
+	return ep.functionURL(invokePath, escapedName, invokeSuffix, qualifier)
+}
+
+// invokeStreamURL builds the InvokeWithResponseStream URL, as invokeURL
+// builds Invoke's.
+func (ep *endpoint) invokeStreamURL(escapedName, qualifier string) *url.URL {
+	return ep.functionURL(invokeStreamPath, escapedName, invokeStreamSuffix, qualifier)
+}
+
+func (ep *endpoint) functionURL(prefix, escapedName, suffix, qualifier string) *url.URL {
+	raw := ep.basePath + prefix + escapedName + suffix
 	path, _ := url.PathUnescape(raw) // raw was built from valid escapes
 	u := &url.URL{Scheme: ep.scheme, Host: ep.host, Path: path, RawPath: raw}
 	if qualifier != "" {

@@ -77,14 +77,23 @@ func throttled(err error) bool {
 }
 
 // FunctionError reports that the function ran and failed: Lambda answered
-// 200 with an X-Amz-Function-Error header and an error document as payload.
+// 200 with an X-Amz-Function-Error header and an error document as payload,
+// or, for a response stream, ended the stream with an InvokeComplete event
+// naming an error (its Kind is then "Unhandled", as Invoke would say).
 type FunctionError struct {
 	// Kind is the X-Amz-Function-Error header: "Unhandled" or "Handled".
 	Kind string
 	// ErrorType and ErrorMessage come from the error document
 	// ({"errorType": …, "errorMessage": …}) when the payload holds one.
+	// For a response stream, ErrorType is the InvokeComplete event's
+	// ErrorCode.
 	ErrorType    string
 	ErrorMessage string
+	// Details is the error document as Lambda returned it: the payload of
+	// an Invoke, the InvokeComplete event's ErrorDetails of a response
+	// stream (whose payload holds what the function streamed before it
+	// failed).
+	Details []byte
 }
 
 // Error gives the X-Amz-Function-Error kind and the function's error type

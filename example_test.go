@@ -3,7 +3,9 @@ package lambdafan_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -96,4 +98,51 @@ func ExampleValidate() {
 	// Output:
 	// 1 invalid qualifier: "beta" contradicts the qualifier "live" in function_name "my-function:live"
 	// 2 invalid region: "us-east-1" contradicts the region "eu-west-1" of function ARN "arn:aws:lambda:eu-west-1:123456789012:function:f" (Lambda cannot invoke across regions)
+}
+
+// InvokeStream reads a function's streamed response as it arrives — here
+// copied to standard output, never held whole — and then says how the
+// function ended.
+func ExampleClient_InvokeStream() {
+	countdown := emulator.Function{Name: "countdown", Handler: exampleStreamer{}}
+	emu, _ := emulator.New(emulator.Config{Functions: []emulator.Function{countdown}})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	defer emu.Close()
+	ak, sk := emu.Credentials()
+
+	ctx := context.Background()
+	client, err := lambdafan.New(ctx, lambdafan.Config{
+		AWS:         &aws.Config{Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
+		Region:      "us-east-1",
+		EndpointURL: srv.URL,
+	})
+	if err != nil {
+		panic(err)
+	}
+	s, err := client.InvokeStream(ctx, lambdafan.Request{FunctionName: "countdown"})
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	if _, err := io.Copy(os.Stdout, s); err != nil {
+		panic(err) // the stream was cut short
+	}
+	r := s.Result()
+	fmt.Println(r.StatusCode, r.Err)
+	// Output:
+	// 3 2 1 lift-off
+	// 200 <nil>
+}
+
+// exampleStreamer streams its response in pieces.
+type exampleStreamer struct{}
+
+func (exampleStreamer) Invoke(ctx context.Context, inv *emulator.Invocation) emulator.Output {
+	for _, piece := range []string{"3 ", "2 ", "1 ", "lift-off\n"} {
+		if _, err := io.WriteString(inv.Stream, piece); err != nil {
+			break
+		}
+	}
+	return emulator.Output{Streamed: true}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,9 @@ type prepared struct {
 	invocationType InvocationType
 	logType        LogType
 	clientContext  string // base64, or ""
+	stream         bool   // InvokeWithResponseStream
+	// payloadWriter is Request.PayloadWriter.
+	payloadWriter func(Result) (io.Writer, error)
 }
 
 // prepare validates req and builds its prepared form. Its errors are
@@ -40,7 +44,7 @@ type prepared struct {
 // without the cache, so a request with several problems reports the same
 // one.
 func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
-	key := routeKey{functionName: req.FunctionName, qualifier: req.Qualifier, region: req.Region}
+	key := routeKey{functionName: req.FunctionName, qualifier: req.Qualifier, region: req.Region, stream: req.ResponseStream}
 	rt, cached := c.endpoints.routes.load(key)
 	ck, err := check(req, c.region, rt)
 	if err != nil {
@@ -52,6 +56,8 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 		logType:        req.LogType,
 		body:           ck.body,
 		clientContext:  ck.clientContext,
+		stream:         req.ResponseStream,
+		payloadWriter:  req.PayloadWriter,
 	}
 	sum := sha256.Sum256(p.body)
 	p.payloadHash = hex.EncodeToString(sum[:])
@@ -65,7 +71,11 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 			region:   p.region,
 			function: ck.function,
 			host:     ep.host,
-			url:      ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), ck.qualifier),
+		}
+		if req.ResponseStream {
+			rt.url = ep.invokeStreamURL(fnname.EscapePathSegment(req.FunctionName), ck.qualifier)
+		} else {
+			rt.url = ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), ck.qualifier)
 		}
 		c.endpoints.routes.store(key, rt)
 	}
@@ -115,6 +125,9 @@ func check(req *Request, defaultRegion string, rt *route) (ck checked, err error
 	}
 	if !req.LogType.Valid() {
 		return ck, invalid("log_type", "%q is not one of None, Tail", req.LogType)
+	}
+	if req.ResponseStream && req.InvocationType.orDefault() == Event {
+		return ck, invalid("invocation_type", "Event cannot stream its response: a response stream is RequestResponse or DryRun")
 	}
 	if rt != nil {
 		ck.region = rt.region
@@ -193,7 +206,10 @@ func checkRoute(fn fnname.Name, req *Request, defaultRegion string) (qualifier, 
 }
 
 // routeKey is what a route depends on besides the client's settings.
-type routeKey struct{ functionName, qualifier, region string }
+type routeKey struct {
+	functionName, qualifier, region string
+	stream                          bool // the InvokeWithResponseStream URL
+}
 
 // route is the checked, resolved destination of a function name: what
 // every request to it shares.

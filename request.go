@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 )
 
 // InvocationType selects how Lambda runs the function (the
@@ -101,6 +102,36 @@ type Request struct {
 	// sent base64-encoded in the X-Amz-Client-Context header (at most
 	// [MaxClientContextBytes] once encoded).
 	ClientContext any
+
+	// ResponseStream invokes the function through InvokeWithResponseStream
+	// instead of Invoke, for functions that stream their response (up to
+	// [MaxStreamedPayloadBytes] instead of 6 MB). InvocationType must then
+	// be RequestResponse or DryRun. The Result is what Invoke's would be:
+	// Payload holds the streamed bytes, all of them (memory is the
+	// caller's to budget: up to 200 MB per request in flight, unless
+	// PayloadWriter takes them); a function error reported at the end of
+	// the stream is a *[FunctionError]; the log tail comes from the
+	// stream's end. A stream cut short is a *[TransportError] with Sent
+	// set: the function ran, its answer is incomplete. See also
+	// [Client.InvokeStream] to read one stream as it arrives.
+	ResponseStream bool
+
+	// PayloadWriter, when set, takes the response payload instead of
+	// Result.Payload: each attempt that Lambda answers with the function's
+	// response (HTTP 200) calls it once, with the Result as known at that
+	// point (status, request ID, executed version, attempts), before any
+	// byte of the payload, and writes the payload to the writer it
+	// returns: a streamed one chunk by chunk as it arrives, so that it is
+	// never held whole in memory; a buffered one at once. Result.Payload
+	// then stays empty. Another attempt calls it again, and what the
+	// earlier writer received is void; that happens only when
+	// Config.RetryUnsafe retries a stream cut short. An error from it or
+	// from the writer ends the attempt with a *[TransportError] (Sent set)
+	// wrapping [ErrPayloadWrite], which is never retried. Error answers of
+	// the API (HTTP status ≥ 300) stay in Result.Payload. lambdafan never
+	// closes the writer. It is called from the goroutine making the
+	// attempt: concurrently for different requests.
+	PayloadWriter func(head Result) (io.Writer, error)
 }
 
 // Size limits the Invoke API enforces, checked before a request is sent.
@@ -113,6 +144,10 @@ const (
 	MaxAsyncPayloadBytes = 1024 * 1024
 	// MaxClientContextBytes is the largest base64-encoded client context.
 	MaxClientContextBytes = 3583
+	// MaxStreamedPayloadBytes is the largest response a function may
+	// stream through InvokeWithResponseStream: 200 MB. A longer stream is
+	// refused ([ErrResponseTooLarge]) rather than collected.
+	MaxStreamedPayloadBytes = 200 * 1024 * 1024
 )
 
 // encodeJSONValue turns a Payload or ClientContext value into the bytes to

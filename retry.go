@@ -91,8 +91,10 @@ func ClassifyRetry(err error, t InvocationType) Retry {
 			return NoRetry
 		}
 	}
-	if errors.Is(err, ErrResponseTooLarge) {
-		return NoRetry // the function ran, and would answer the same again
+	if errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrPayloadWrite) {
+		// The function ran, and would answer the same again; or its answer
+		// came but could not be stored, which a second run cannot help.
+		return NoRetry
 	}
 	var te *TransportError
 	if errors.As(err, &te) {

@@ -116,6 +116,15 @@ func runAll(list []scenario, reps int, profileDir string, log io.Writer) (string
 			return "", false, err
 		}
 	}
+	var notes []string
+	if slices.ContainsFunc(list, func(s scenario) bool { return slices.Contains(s.variants, pythonVariant) }) {
+		if r.python, err = findPython(); err != nil {
+			note := fmt.Sprintf("%s skipped: %v", pythonVariant, err)
+			fmt.Fprintln(log, "bench:", note)
+			notes = append(notes, note)
+			list = withoutVariant(list, pythonVariant)
+		}
+	}
 	var rows []row
 	ok := true
 	for _, s := range list {
@@ -131,7 +140,20 @@ func runAll(list []scenario, reps int, profileDir string, log io.Writer) (string
 			rows = append(rows, row)
 		}
 	}
-	return markdown(rows, reps), ok, nil
+	return markdown(rows, reps, notes), ok, nil
+}
+
+// withoutVariant drops variant from every scenario, and the scenarios
+// left with none.
+func withoutVariant(list []scenario, variant string) []scenario {
+	var out []scenario
+	for _, s := range list {
+		s.variants = slices.DeleteFunc(slices.Clone(s.variants), func(v string) bool { return v == variant })
+		if len(s.variants) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // runScenario runs every variant of s reps times, interleaved, against one

@@ -145,6 +145,13 @@ func writeTargets(w io.Writer, rows []row) {
 		if sdk, ok := find(sc, "sdk-default"); ok && ok1 {
 			check(sc+": library throughput / SDK default", lib.rate/sdk.rate, lib.rate/sdk.rate >= 2.5, "≥ 2.5")
 		}
+		signed, ok3 := find(sc, "raw-signed")
+		if ok1 && ok3 {
+			check(sc+": library CPU per invoke / raw-signed", lib.cpu/signed.cpu, lib.cpu/signed.cpu <= 1.2, "≤ 1.2")
+		}
+		if cli, ok := find(sc, "cli"); ok && ok3 {
+			check(sc+": CLI throughput / raw-signed", cli.rate/signed.rate, cli.rate/signed.rate >= 0.9, "≥ 0.9")
+		}
 	}
 	for _, sc := range []string{"cpu-http", "cpu-tls-h2", "cpu-tls-h1", "latency-http", "latency-tls-h2", "latency-tls-h1", "large-256k"} {
 		cli, ok1 := find(sc, "cli")
@@ -168,6 +175,9 @@ func writeTargets(w io.Writer, rows []row) {
 		if raw, ok := find("large-256k", "raw"); ok {
 			check("large-256k: library throughput / ceiling", lib.rate/raw.rate, lib.rate/raw.rate >= 0.9, "≥ 0.9")
 		}
+		if signed, ok := find("large-256k", "raw-signed"); ok {
+			check("large-256k: library throughput / raw-signed", lib.rate/signed.rate, lib.rate/signed.rate >= 0.9, "≥ 0.9")
+		}
 	}
 	big, ok1 := find("memory-1m", "cli")
 	small, ok2 := find("memory-100k", "cli")
@@ -179,10 +189,14 @@ func writeTargets(w io.Writer, rows []row) {
 	}
 }
 
-// markdown renders the whole report.
-func markdown(rows []row, reps int) string {
+// markdown renders the whole report, with notes (variants skipped, and
+// why) after the first line.
+func markdown(rows []row, reps int, notes []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Medians of %d interleaved repetitions.\n\n", reps)
+	for _, n := range notes {
+		fmt.Fprintf(&b, "Note: %s\n\n", n)
+	}
 	writeTable(&b, rows)
 	fmt.Fprintln(&b)
 	writeTargets(&b, rows)

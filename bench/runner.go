@@ -28,6 +28,7 @@ const noRaceExitDelay = "GORACE=atexit_sleep_ms=0"
 type runner struct {
 	self       string // this program, re-executed for children
 	cli        string // the lambdafan binary
+	python     string // the interpreter of the python-aiohttp client
 	dir        string // scratch files: certificates, JSONL input and output
 	certs      certFiles
 	profileDir string // when set, children write CPU profiles here
@@ -131,9 +132,12 @@ func (r *runner) runVariant(s scenario, variant string, srv *serverProc, rep int
 	}
 	var m measurement
 	var err error
-	if variant == "cli" || variant == "cli-stdout" {
+	switch variant {
+	case "cli", "cli-stdout":
 		m, err = r.runCLI(s, srv.url, variant == "cli-stdout")
-	} else {
+	case pythonVariant:
+		m, err = r.runPython(s, srv.url)
+	default:
 		m, err = r.runClientChild(s, variant, srv.url, rep)
 	}
 	if err != nil {

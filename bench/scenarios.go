@@ -26,8 +26,11 @@ func (s scenario) ideal() time.Duration {
 
 // allVariants are the clients compared in each scenario, in the order they
 // are run (interleaved across repetitions). "raw" is the ceiling;
-// "cli-stdout" is the CLI without its crash journal.
-var allVariants = []string{"lambdafan", "cli", "cli-stdout", "sdk-default", "sdk-tuned", "raw"}
+// "raw-signed" the same client signing each request as Lambda requires,
+// the baseline of a straightforward signed fan-out; "cli-stdout" is the
+// CLI without its crash journal; "python-aiohttp" the approach lambdafan
+// replaces, run when its modules are installed.
+var allVariants = []string{"lambdafan", "cli", "cli-stdout", "sdk-default", "sdk-tuned", "raw", "raw-signed", pythonVariant}
 
 func scenarios() []scenario {
 	cpu := func(name, tls string) scenario {

@@ -3,18 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"iter"
 	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -31,6 +35,7 @@ var variants = map[string]func(ctx context.Context, j job) (failed int64, err er
 	"sdk-default": func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, false) },
 	"sdk-tuned":   func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, true) },
 	"raw":         runRaw,
+	"raw-signed":  runRawSigned,
 }
 
 // job is one client run.
@@ -109,20 +114,10 @@ func runSDK(ctx context.Context, j job, tuned bool) (int64, error) {
 // idle pool sized to the concurrency, reading each body into a reused
 // buffer.
 func runRaw(ctx context.Context, j job) (int64, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = j.c
-	if path := os.Getenv("AWS_CA_BUNDLE"); path != "" {
-		pem, err := os.ReadFile(path)
-		if err != nil {
-			return 0, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return 0, fmt.Errorf("no certificates in %s", path)
-		}
-		t.TLSClientConfig = &tls.Config{RootCAs: pool}
+	client, err := rawClient(j.c)
+	if err != nil {
+		return 0, err
 	}
-	client := &http.Client{Transport: t}
 	url := j.url + "/2015-03-31/functions/" + benchFunction + "/invocations"
 	var bufs sync.Pool
 	return fanOut(j.n, j.c, func() bool {
@@ -131,21 +126,74 @@ func runRaw(ctx context.Context, j job) (int64, error) {
 			return false
 		}
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
+		return sendAndCheck(client, req, j.payload, &bufs)
+	}), nil
+}
+
+// runRawSigned is the signed baseline: what a straightforward fan-out
+// client costs once it signs as Lambda requires. It is raw plus, per
+// request, the SHA-256 of the body (hex, as SigV4's payload hash) and the
+// SDK's v4 signer's SignHTTP; no retries, no limits.
+func runRawSigned(ctx context.Context, j job) (int64, error) {
+	client, err := rawClient(j.c)
+	if err != nil {
+		return 0, err
+	}
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: benchKeyID, SecretAccessKey: benchSecret, Source: "bench"}
+	url := j.url + "/2015-03-31/functions/" + benchFunction + "/invocations"
+	var bufs sync.Pool
+	return fanOut(j.n, j.c, func() bool {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j.payload))
 		if err != nil {
 			return false
 		}
-		buf, _ := bufs.Get().(*bytes.Buffer)
-		if buf == nil {
-			buf = new(bytes.Buffer)
+		req.Header.Set("Content-Type", "application/json")
+		sum := sha256.Sum256(j.payload)
+		if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", benchRegion, time.Now()); err != nil {
+			return false
 		}
-		buf.Reset()
-		_, err = buf.ReadFrom(resp.Body)
-		resp.Body.Close()
-		ok := err == nil && resp.StatusCode == http.StatusOK && bytes.Equal(buf.Bytes(), j.payload)
-		bufs.Put(buf)
-		return ok
+		return sendAndCheck(client, req, j.payload, &bufs)
 	}), nil
+}
+
+// rawClient is the net/http client of the raw variants: a clone of the
+// default transport with an idle pool sized to the concurrency, trusting
+// AWS_CA_BUNDLE when set.
+func rawClient(concurrency int) (*http.Client, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = concurrency
+	if path := os.Getenv("AWS_CA_BUNDLE"); path != "" {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificates in %s", path)
+		}
+		t.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return &http.Client{Transport: t}, nil
+}
+
+// sendAndCheck sends req and reports whether the answer is 200 with want
+// echoed, reading the body into a pooled buffer.
+func sendAndCheck(client *http.Client, req *http.Request, want []byte, bufs *sync.Pool) bool {
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	buf, _ := bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	ok := err == nil && resp.StatusCode == http.StatusOK && bytes.Equal(buf.Bytes(), want)
+	bufs.Put(buf)
+	return ok
 }
 
 // fanOut makes n calls from c goroutines and returns how many failed.

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"flag"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -34,7 +38,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: *update,
 		Cmds:          s3Commands,
 		Setup: func(env *testscript.Env) error {
-			emu, err := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
+			emu, err := emulator.New(emulator.Config{Functions: append(emulator.BuiltinFunctions(), streamingFunction())})
 			if err != nil {
 				return err
 			}
@@ -55,6 +59,42 @@ func TestScripts(t *testing.T) {
 			return startFakeS3(env)
 		},
 	})
+}
+
+// streamingFunction is the scripts' function "stream": it streams the
+// strings of its event's "chunks", one write each (or, invoked with
+// Invoke, answers them whole), then fails with the event's "fail" as
+// message when it has one.
+func streamingFunction() emulator.Function {
+	return emulator.Function{Name: "stream", Handler: streamHandler(func(ctx context.Context, inv *emulator.Invocation) emulator.Output {
+		var ev struct {
+			Chunks []string `json:"chunks"`
+			Fail   string   `json:"fail"`
+		}
+		if err := json.Unmarshal(inv.Payload, &ev); err != nil {
+			return emulator.Output{Error: true, Payload: emulator.ErrorDocument("InvalidInput", err.Error())}
+		}
+		w, buffered := inv.Stream, new(bytes.Buffer)
+		if w == nil { // invoked with Invoke: the response goes whole
+			w = buffered
+		}
+		for _, c := range ev.Chunks {
+			if _, err := io.WriteString(w, c); err != nil {
+				break
+			}
+		}
+		if ev.Fail != "" {
+			return emulator.Output{Streamed: inv.Stream != nil, Error: true, Payload: emulator.ErrorDocument("Error", ev.Fail)}
+		}
+		return emulator.Output{Streamed: inv.Stream != nil, Payload: buffered.Bytes()}
+	})}
+}
+
+// streamHandler adapts a function to emulator.Handler.
+type streamHandler func(ctx context.Context, inv *emulator.Invocation) emulator.Output
+
+func (f streamHandler) Invoke(ctx context.Context, inv *emulator.Invocation) emulator.Output {
+	return f(ctx, inv)
 }
 
 func TestMainIsThin(t *testing.T) {

@@ -16,6 +16,7 @@ type decodeFlags struct {
 	invocationType string
 	logType        string
 	qualifier      string
+	responseStream bool
 }
 
 // add registers the flags on fs; verb says what the command does with
@@ -25,6 +26,7 @@ func (d *decodeFlags) add(fs *flag.FlagSet, verb string) {
 	fs.StringVar(&d.invocationType, "invocation-type", "", "default invocation type: RequestResponse, Event or DryRun")
 	fs.StringVar(&d.logType, "log-type", "", "default log type: None or Tail (return the last 4 KB of the log)")
 	fs.StringVar(&d.qualifier, "qualifier", "", "default version or alias")
+	fs.BoolVar(&d.responseStream, "response-stream", false, "invoke with InvokeWithResponseStream unless a request says \"response_stream\": false (functions that stream, up to 200 MB)")
 }
 
 // validate checks the flags' values.
@@ -34,6 +36,8 @@ func (d *decodeFlags) validate() error {
 		return usagef("--invocation-type %q: use RequestResponse, Event or DryRun", d.invocationType)
 	case !lambdafan.LogType(d.logType).Valid():
 		return usagef("--log-type %q: use None or Tail", d.logType)
+	case d.responseStream && d.invocationType == string(lambdafan.Event):
+		return usagef("--response-stream and --invocation-type Event are exclusive: an Event invocation answers nothing to stream")
 	}
 	if d.function != "" {
 		if _, err := fnname.Parse(d.function); err != nil {
@@ -50,5 +54,6 @@ func (d *decodeFlags) decodeOptions() jsonl.Options {
 		InvocationType: lambdafan.InvocationType(d.invocationType),
 		LogType:        lambdafan.LogType(d.logType),
 		Qualifier:      d.qualifier,
+		ResponseStream: d.responseStream,
 	}
 }

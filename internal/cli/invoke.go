@@ -23,6 +23,7 @@ type invokeOptions struct {
 	progress    string
 
 	decodeFlags
+	payloadDir string
 
 	region        string
 	profile       string
@@ -65,6 +66,7 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error: auto (when it is a terminal), always, never, or plain (a new line every 5 s, without control characters: for CI logs)")
 
 	o.decodeFlags.add(fs, "invoke")
+	fs.StringVar(&o.payloadDir, "payload-dir", "", "write each response payload to a file of its own in `DIR` (line-LINE[-ID].payload) instead of the result line, which then gives payload_file, payload_size and payload_sha256; streamed payloads go to their file as they arrive")
 
 	fs.StringVar(&o.region, "region", "", "default `REGION` for requests that name none (default: AWS_REGION or the profile's)")
 	fs.StringVar(&o.profile, "profile", "", "shared config `PROFILE` for credentials and region (default: AWS_PROFILE or default)")
@@ -109,6 +111,7 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	}
 	o.output, o.resume, o.summaryJSON = o.shard.expand(o.output), o.shard.expand(o.resume), o.shard.expand(o.summaryJSON)
 	o.report = o.shard.expand(o.report)
+	o.payloadDir = o.shard.expand(o.payloadDir)
 	return o, nil
 }
 

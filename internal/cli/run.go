@@ -79,9 +79,13 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 	opts := lambdafan.StreamOptions{Stop: intake.Done(), BeforeSend: env.beforeSend(sources)}
 	for r := range env.client.StreamWith(inFlight, reqs, opts) {
 		src := sources.take(r.Index)
+		var payloadFile *jsonl.PayloadFile
+		if env.payloads != nil {
+			payloadFile = env.payloads.finish(r.Index, &r)
+		}
 		summary.Add(&r)
 		env.view.add(&r, src.line)
-		out.write(src.seq, jsonl.Record{Line: src.line, NumericID: src.numericID, Result: &r})
+		out.write(src.seq, jsonl.Record{Line: src.line, NumericID: src.numericID, Result: &r, PayloadFile: payloadFile})
 		if stopErr == nil && stopsTheRun(r.Err) {
 			stopErr = r.Err
 		}
@@ -304,8 +308,12 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 				src.journaled = env.journal.add(it.Line)
 			}
 			sources.put(index, src)
+			req := it.Request
+			if env.payloads != nil {
+				req.PayloadWriter = env.payloads.writerFor(index, it.Line, req.ID)
+			}
 			index++
-			if !yield(it.Request) {
+			if !yield(req) {
 				return
 			}
 		}

@@ -50,8 +50,10 @@ type invokeEnv struct {
 	s3Loaded bool
 	ids      *idTracker
 	// view sees the results for the cold starts, the cost and --report.
-	view    *runView
-	closers []func() error
+	view *runView
+	// payloads writes payloads to files with --payload-dir; nil without.
+	payloads *payloadDir
+	closers  []func() error
 }
 
 // setUp checks everything that can be checked — the command line, the
@@ -154,6 +156,11 @@ func (env *invokeEnv) checkFiles(ctx context.Context) error {
 				env.outputName(), journalPath(output), env.outputName(), journalPath(output))
 		}
 		if err := checkWritableDir(output, "output"); err != nil {
+			return err
+		}
+	}
+	if opts.payloadDir != "" {
+		if err := checkPayloadDir(opts.payloadDir, opts.resume != "", opts.shard.owns); err != nil {
 			return err
 		}
 	}
@@ -294,6 +301,13 @@ func (env *invokeEnv) openFiles(ctx context.Context) error {
 	}
 	if err := env.openOutput(); err != nil {
 		return err
+	}
+	if env.opts.payloadDir != "" {
+		if err := os.MkdirAll(env.opts.payloadDir, 0o777); err != nil {
+			return usagef("--payload-dir: %v", pathErr(err))
+		}
+		env.payloads = newPayloadDir(env.opts.payloadDir)
+		env.closers = append(env.closers, env.payloads.close)
 	}
 	if env.target == nil {
 		return nil

@@ -72,7 +72,11 @@ is accepted too):
 Only function_name is required. invocation_type is RequestResponse (default),
 Event or DryRun. function_name may be a name, name:alias, a partial ARN
 (123456789012:function:name) or a full ARN, whose region is then used.
-With --function NAME, each input line is just the payload for NAME.
+"response_stream": true invokes through InvokeWithResponseStream, for
+functions that stream their response (up to 200 MB; --response-stream makes
+it the default); without --payload-dir a streamed response is held whole
+until its line is written, up to 200 MB per invocation in flight. With
+--function NAME, each input line is just the payload for NAME.
 
 Each output line carries the request's input line number and id, the HTTP
 status, the outcome (ok, function_error, throttled, invalid, error; not_sent:
@@ -80,12 +84,16 @@ never reached Lambda; unknown: sent, no answer, may have run), the response
 payload (embedded as JSON when it is JSON), the function error, the decoded
 log tail, the executed version, the AWS request id, the attempts, the
 latency, and when the first attempt started and the result ended (started_at,
-ended_at: UTC, to the millisecond). A bad input line gets an error result
-naming the line and field; the run goes on. A summary goes to standard error
-at the end; with log tails (--log-type Tail) it also counts cold starts and
-estimates the cost from each invocation's REPORT line (--arch,
---price-per-gb-s), and --report FILE writes an HTML report of the run (see
-lambdafan help report).
+ended_at: UTC, to the millisecond). With --payload-dir DIR each payload goes
+to a file of its own instead (DIR/line-LINE[-ID].payload, a streamed one as
+it arrives), and the line gives payload_file, payload_size and
+payload_sha256; a run refuses to start when DIR holds payload files of its
+lines, unless it is a --resume, and never overwrites a file. A bad input
+line gets an error result naming the line and field; the run goes on. A
+summary goes to standard error at the end; with log tails (--log-type Tail)
+it also counts cold starts and estimates the cost from each invocation's
+REPORT line (--arch, --price-per-gb-s), and --report FILE writes an HTML
+report of the run (see lambdafan help report).
 
 Interrupting (Ctrl-C) stops starting invocations and lets those in flight
 finish (--grace); a second Ctrl-C aborts them. With -o FILE a journal
@@ -106,6 +114,9 @@ Examples:
 
   # one of 4 workers of a run in S3 (Kubernetes Indexed Job, AWS Batch array job)
   lambdafan invoke --shard auto/4 --resume s3://b/run1/part-{shard}.jsonl s3://b/run1/requests.jsonl
+
+  # functions that stream large responses: each payload to its own file
+  lambdafan invoke --response-stream --payload-dir payloads -o results.jsonl requests.jsonl
 
   # a long run to a file; after Ctrl-C (or a crash), finish it
   lambdafan invoke -c 500 -o results.jsonl requests.jsonl

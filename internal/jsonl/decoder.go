@@ -69,6 +69,9 @@ type Options struct {
 	InvocationType lambdafan.InvocationType
 	LogType        lambdafan.LogType
 	Qualifier      string
+	// ResponseStream applies to requests that do not set
+	// "response_stream" (the --response-stream flag).
+	ResponseStream bool
 }
 
 // Decode returns the requests of r as a sequence, reading lazily: JSON Lines
@@ -78,7 +81,7 @@ type Options struct {
 //
 // A request object's keys must be exactly (case-sensitively, once decoded)
 // function_name, payload, invocation_type, region, qualifier, log_type,
-// client_context and id, each at most once. A line (or array element)
+// client_context, id and response_stream, each at most once. A line (or array element)
 // that is not a valid request, or is longer than MaxLineBytes, yields an
 // Item with Err set and reading goes on. A read error that makes the rest
 // of the input unreadable ends the sequence; it is then available from the
@@ -167,6 +170,7 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 			InvocationType: opts.InvocationType,
 			LogType:        opts.LogType,
 			Qualifier:      opts.Qualifier,
+			ResponseStream: opts.ResponseStream,
 		}
 		return it
 	}
@@ -183,6 +187,10 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 		InvocationType: opts.InvocationType,
 		LogType:        opts.LogType,
 		Qualifier:      opts.Qualifier,
+		ResponseStream: opts.ResponseStream,
+	}
+	if in.ResponseStream != nil {
+		req.ResponseStream = *in.ResponseStream
 	}
 	if in.Payload == nil || string(in.Payload) == "null" {
 		req.Payload = nil

@@ -185,6 +185,11 @@ func TestDecode_StrictObject(t *testing.T) {
 		{"wrong type", `{"function_name":17}`, "function_name", "must be a string, not a JSON number", ""},
 		{"wrong type object", `{"function_name":"f","region":{}}`, "region", "must be a string, not a JSON object", ""},
 		{"bad id", `{"function_name":"f","id":{"a":1}}`, "id", "must be a string or a number", ""},
+		{"response_stream", `{"function_name":"f","response_stream":true}`, "", "", "f"},
+		{"response_stream null", `{"function_name":"f","response_stream":null}`, "", "", "f"},
+		{"response_stream a string", `{"function_name":"f","response_stream":"true"}`, "response_stream", "must be true or false, not a JSON string", ""},
+		{"response_stream a number", `{"function_name":"f","response_stream":1}`, "response_stream", "must be true or false, not a JSON number", ""},
+		{"duplicate response_stream", `{"function_name":"f","response_stream":true,"response_stream":true}`, "response_stream", "appears more than once", ""},
 		{"not an object", `"f"`, "", "must be a JSON object, not a JSON string", ""},
 		{"null", `null`, "", "must be a JSON object, not null", ""},
 		{"truncated", `{"function_name":"f",`, "", "invalid JSON: unexpected end of line", ""},
@@ -211,6 +216,35 @@ func TestDecode_StrictObject(t *testing.T) {
 				t.Errorf("got line %d field %q error %q; want line 1 field %q error containing %q", le.Line, le.Field, le.Error(), tt.wantField, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestDecode_ResponseStream(t *testing.T) {
+	input := `{"function_name":"f","response_stream":true}
+{"function_name":"f","response_stream":false}
+{"function_name":"f","response_stream":null}
+{"function_name":"f"}
+`
+	for _, tt := range []struct {
+		def  bool
+		want []bool
+	}{
+		{false, []bool{true, false, false, false}},
+		{true, []bool{true, false, true, true}},
+	} {
+		items, err := decodeAll(t, input, Options{ResponseStream: tt.def})
+		if err != nil || len(items) != len(tt.want) {
+			t.Fatalf("%d items, %v", len(items), err)
+		}
+		for i, it := range items {
+			if it.Err != nil || it.Request.ResponseStream != tt.want[i] {
+				t.Errorf("default %v, line %d: response stream %v (%v), want %v", tt.def, it.Line, it.Request.ResponseStream, it.Err, tt.want[i])
+			}
+		}
+	}
+	items, _ := decodeAll(t, "{}\n", Options{Function: "f", ResponseStream: true})
+	if len(items) != 1 || !items[0].Request.ResponseStream {
+		t.Errorf("--function lines do not take the default: %+v", items)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"time"
@@ -23,6 +24,16 @@ type Record struct {
 	// input (see [Item.NumericID]). An ID that is not a valid JSON number
 	// is written as a string all the same.
 	NumericID bool
+	// PayloadFile, when set, says where the response payload was written
+	// instead of being embedded (--payload-dir).
+	PayloadFile *PayloadFile
+}
+
+// PayloadFile is a response payload written to a file of its own.
+type PayloadFile struct {
+	Path   string   // the file, as the run named it
+	Size   int64    // bytes written
+	SHA256 [32]byte // of the bytes written
 }
 
 // Error kinds in the output's "error.kind" field.
@@ -51,6 +62,9 @@ const (
 // rec.NumericID is set. started_at and ended_at are Result.Start and
 // Result.End in UTC, RFC 3339 with milliseconds
 // ("2026-11-30T05:59:00.123Z"), omitted when zero.
+//
+// With rec.PayloadFile, payload_file, payload_size and payload_sha256 (hex)
+// take the place of payload and payload_encoding.
 func AppendRecord(b []byte, rec Record) []byte {
 	r := rec.Result
 	b = append(b, `{"line":`...)
@@ -71,7 +85,9 @@ func AppendRecord(b []byte, rec Record) []byte {
 		b = strconv.AppendInt(b, int64(r.StatusCode), 10)
 	}
 	b = appendStringField(b, "outcome", Outcome(r).String())
-	if len(r.Payload) > 0 {
+	if rec.PayloadFile != nil {
+		b = appendPayloadFile(b, rec.PayloadFile)
+	} else if len(r.Payload) > 0 {
 		b = appendPayload(b, r.Payload)
 	}
 	b = appendStringField(b, "function_error", r.FunctionError)
@@ -170,6 +186,15 @@ func appendPayload(b, p []byte) []byte {
 		b = append(b, '"')
 		return appendStringField(b, "payload_encoding", "base64")
 	}
+}
+
+func appendPayloadFile(b []byte, f *PayloadFile) []byte {
+	b = appendStringField(b, "payload_file", f.Path)
+	b = append(b, `,"payload_size":`...)
+	b = strconv.AppendInt(b, f.Size, 10)
+	b = append(b, `,"payload_sha256":"`...)
+	b = hex.AppendEncode(b, f.SHA256[:])
+	return append(b, '"')
 }
 
 // appendCompact appends valid JSON p without its insignificant newlines, so

@@ -48,6 +48,17 @@ func TestAppendRecord_Success(t *testing.T) {
 	}
 }
 
+func TestAppendRecord_PayloadFile(t *testing.T) {
+	r := &lambdafan.Result{FunctionName: "f", StatusCode: 200, Payload: []byte(`{"kept":"out"}`), Attempts: 1}
+	f := &PayloadFile{Path: "out/line-3.payload", Size: 11, SHA256: [32]byte{0xab, 0x01}}
+	line := AppendRecord(nil, Record{Line: 3, Result: r, PayloadFile: f})
+	m := decodeRecord(t, line)
+	if m["payload_file"] != "out/line-3.payload" || m["payload_size"] != 11.0 ||
+		m["payload_sha256"] != "ab01"+strings.Repeat("0", 60) || m["payload"] != nil || m["payload_encoding"] != nil {
+		t.Errorf("record %s", line)
+	}
+}
+
 func TestAppendRecord_PayloadEncodings(t *testing.T) {
 	tests := []struct {
 		payload      []byte

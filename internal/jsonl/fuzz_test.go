@@ -106,6 +106,7 @@ func FuzzParseObject(f *testing.F) {
 		`{"function_name":"f","function_name":"g"}`, `{"Function_Name":"f"}`, `{"function_name":null}`, `{"function_name":"f\u00e9"}`,
 		`{"function\u005fname":"f"}`, `{"function_name":"f","id":"a","id":"a"}`, `{"id":true}`, `null`, `[]`,
 		`{"function_name":"f","payload":null,"id":"a\"b"}`, `{ "payload" : "x" , "function_name" : "f" }`, `{}`, `{"fn":1}`,
+		`{"function_name":"f","response_stream":true}`, `{"response_stream":"true"}`, `{"response_stream":null,"response_stream":false}`, `{"response_stream":1}`,
 		`{"function_name":"f"} x`, `{"function_name":"f"}}`, "{\"function_name\":\"\xff\"}", "{\"\xff\":1}", `{"function_name":1}`,
 		`{"payload":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
 		`{"payload":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`,

@@ -23,18 +23,20 @@ type inputLine struct {
 	LogType        *string         `json:"log_type"`
 	ClientContext  json.RawMessage `json:"client_context"`
 	ID             json.RawMessage `json:"id"`
+	ResponseStream *bool           `json:"response_stream"`
 }
 
 // inputFields are the JSON names of inputLine's fields.
-var inputFields = [...]string{"function_name", "payload", "invocation_type", "region", "qualifier", "log_type", "client_context", "id"}
+var inputFields = [...]string{"function_name", "payload", "invocation_type", "region", "qualifier", "log_type", "client_context", "id", "response_stream"}
 
 // parseObject decodes one request object, b (without surrounding
 // whitespace), more strictly than encoding/json does: every key must be
 // exactly one of inputFields and appear at most once. Keys are compared
 // once decoded, so "function\u005fname" is function_name, while
 // "Function_Name" is an unknown field (encoding/json would match it
-// case-insensitively). String fields must be JSON strings or null, "id" a
-// string, a number or null, and b exactly one JSON object. Otherwise the
+// case-insensitively). String fields must be JSON strings or null,
+// "response_stream" true, false or null, "id" a string, a number or null,
+// and b exactly one JSON object. Otherwise the
 // values decode as encoding/json decodes them: string escapes resolved,
 // invalid UTF-8 replaced, payload and client_context kept as written.
 //
@@ -52,7 +54,7 @@ func parseObject(b []byte) (in inputLine, field string, err error) {
 	if len(b) == 0 || b[0] != '{' {
 		return inputLine{}, "", notAnObject(b)
 	}
-	var seen uint8
+	var seen uint16
 	dupID := false
 	i := skipSpace(b, 1)
 	if i < len(b) && b[i] == '}' {
@@ -128,7 +130,7 @@ func parseObject(b []byte) (in inputLine, field string, err error) {
 // fieldOf returns the decoded key of the JSON string token tok and, when
 // it names an inputLine field, a bit of that field's own (else 0). A known
 // key without escapes, the usual case, costs no allocation.
-func fieldOf(tok []byte) (string, uint8) {
+func fieldOf(tok []byte) (string, uint16) {
 	key := tok[1 : len(tok)-1]
 	if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
 		var s string
@@ -157,6 +159,12 @@ func (in *inputLine) set(name string, v []byte) error {
 			return errors.New("must be a string or a number")
 		}
 		in.ID = bytes.Clone(v)
+	case "response_stream":
+		b, err := boolValue(v)
+		if err != nil {
+			return err
+		}
+		in.ResponseStream = b
 	default:
 		s, err := stringValue(v)
 		if err != nil {
@@ -194,6 +202,35 @@ func stringValue(v []byte) (*string, error) {
 	return s, nil
 }
 
+// boolValue decodes the JSON bool or null v (valid JSON).
+func boolValue(v []byte) (*bool, error) {
+	switch string(v) {
+	case "true", "false":
+		b := v[0] == 't'
+		return &b, nil
+	case "null":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("must be true or false, not %s", jsonKind(v))
+}
+
+// jsonKind names the kind of the valid JSON value v.
+func jsonKind(v []byte) string {
+	switch c := v[0]; {
+	case c == '"':
+		return "a JSON string"
+	case c == '[':
+		return "a JSON array"
+	case c == '{':
+		return "a JSON object"
+	case c == 't' || c == 'f':
+		return "a JSON bool"
+	case c == 'n':
+		return "null"
+	}
+	return "a JSON number"
+}
+
 // id returns the request ID of in.ID and whether it was a JSON number,
 // which is kept as written.
 func (in *inputLine) id() (id string, numeric bool) {
@@ -228,20 +265,7 @@ func notAnObject(b []byte) error {
 	if !validJSON(b) {
 		return syntaxError(b)
 	}
-	var kind string
-	switch c := b[0]; {
-	case c == '"':
-		kind = "a JSON string"
-	case c == '[':
-		kind = "a JSON array"
-	case c == 't' || c == 'f':
-		kind = "a JSON bool"
-	case c == 'n':
-		kind = "null"
-	default:
-		kind = "a JSON number"
-	}
-	return fmt.Errorf("must be a JSON object, not %s", kind)
+	return fmt.Errorf("must be a JSON object, not %s", jsonKind(b))
 }
 
 // syntaxError describes why b is not valid JSON, and where.
