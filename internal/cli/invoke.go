@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
@@ -168,6 +169,18 @@ func runInvoke(ctx context.Context, args []string, stdio Stdio, signals <-chan o
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
 	}
+	stopProfiles, err := startProfiles(osGetenv)
+	if err != nil {
+		return exitStatus(err, stdio.Err)
+	}
+	status := invoke(ctx, opts, stdio, signals)
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintf(stdio.Err, "lambdafan: %v\n", err)
+	}
+	return status
+}
+
+func invoke(ctx context.Context, opts *invokeOptions, stdio Stdio, signals <-chan os.Signal) int {
 	env, err := setUp(ctx, opts, stdio)
 	if err != nil {
 		return exitStatus(err, stdio.Err)
