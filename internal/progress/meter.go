@@ -10,12 +10,20 @@ import (
 	"time"
 )
 
+// Counter reports how many requests are done, and how many of those
+// failed, for a Meter. It must be safe for concurrent use. *Summary is
+// one; a run that happens elsewhere (on Step Functions) reports the
+// counts it polls.
+type Counter interface {
+	Done() (done, failed int64)
+}
+
 // Meter redraws a one-line progress display on a terminal while a run
 // goes on: done/total (when the total is known), rate, errors, ETA, and any
 // extra status the caller supplies (e.g. the concurrency limit).
 type Meter struct {
 	w       io.Writer
-	summary *Summary
+	summary Counter
 	start   time.Time
 	every   time.Duration
 	total   atomic.Int64 // -1 while unknown
@@ -25,9 +33,9 @@ type Meter struct {
 	done sync.WaitGroup
 }
 
-// NewMeter returns a meter that prints to w every interval. extra, when not
-// nil, adds text to the line.
-func NewMeter(w io.Writer, s *Summary, start time.Time, interval time.Duration, extra func() string) *Meter {
+// NewMeter returns a meter that prints to w every interval the counts of
+// s. extra, when not nil, adds text to the line.
+func NewMeter(w io.Writer, s Counter, start time.Time, interval time.Duration, extra func() string) *Meter {
 	m := &Meter{w: w, summary: s, start: start, every: interval, extra: extra, stop: make(chan struct{})}
 	m.total.Store(-1)
 	return m
