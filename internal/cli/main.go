@@ -59,13 +59,17 @@ func Main(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Sig
 		err = runServe(ctx, rest, stdio, signals)
 	case "summary":
 		return runSummary(ctx, rest, stdio)
+	case "collect":
+		return runCollect(ctx, rest, stdio, signals)
+	case "stop":
+		return runStop(ctx, rest, stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdio.Out, "lambdafan", version())
 		return ExitOK
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdio)
 	default:
-		err = usagef("unknown command %q (commands: invoke, summary, serve, version, help)", cmd)
+		err = usagef("unknown command %q (commands: invoke, summary, collect, stop, serve, version, help)", cmd)
 	}
 	return exitStatus(err, stdio.Err)
 }
@@ -104,10 +108,14 @@ func runHelp(args []string, stdio Stdio) int {
 		parseServeFlags([]string{"-help"}, stdio.Out)
 	case "summary":
 		parseSummaryFlags([]string{"-help"}, stdio.Out)
+	case "collect":
+		parseExecutionFlags("collect", collectUsage, true, []string{"-help"}, stdio.Out)
+	case "stop":
+		parseExecutionFlags("stop", stopUsage, false, []string{"-help"}, stdio.Out)
 	case "version":
 		fmt.Fprintln(stdio.Out, "Usage: lambdafan version\n\nPrints the version lambdafan was built from.")
 	default:
-		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, serve, version, help)", topic), stdio.Err)
+		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, collect, stop, serve, version, help)", topic), stdio.Err)
 	}
 	return ExitOK
 }

@@ -40,6 +40,8 @@ concurrent, SigV4-signed Invoke calls, with every result streamed back.
 Usage:
   lambdafan invoke [flags] [FILE|-]   invoke the requests in FILE (JSON Lines)
   lambdafan summary [flags] RESULTS... summarise results files (e.g. the shards of a run) as one run
+  lambdafan collect [flags] ARN       follow a run on Step Functions (invoke --via stepfunctions) and write its results
+  lambdafan stop ARN                  stop a run on Step Functions
   lambdafan serve  [flags]            run the local Lambda emulator
   lambdafan version                   print the version
   lambdafan help COMMAND              show a command's flags and examples
@@ -96,6 +98,10 @@ Examples:
 
   # one of 4 workers of a run in S3 (Kubernetes Indexed Job, AWS Batch array job)
   lambdafan invoke --shard auto/4 --resume s3://b/run1/part-{shard}.jsonl s3://b/run1/requests.jsonl
+
+  # the fan-out inside AWS, on a Step Functions Distributed Map (docs/SCALE-OUT.md)
+  lambdafan invoke --via stepfunctions --sfn-role-arn arn:aws:iam::123456789012:role/lambdafan-sfn \
+      --work-dir s3://my-bucket/lambdafan/ -c 1000 -o results.jsonl requests.jsonl
 
   # a long run to a file; after Ctrl-C (or a crash), finish it
   lambdafan invoke -c 500 -o results.jsonl requests.jsonl

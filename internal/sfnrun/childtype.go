@@ -14,10 +14,10 @@ import (
 // Functions takes around the Task itself.
 const expressMargin = 30 * time.Second
 
-// quickCall bounds an Event or DryRun invocation, which returns once
+// QuickCall bounds an Event or DryRun invocation, which returns once
 // Lambda queued or checked the request: it does not wait for the
 // function.
-const quickCall = 10 * time.Second
+const QuickCall = 10 * time.Second
 
 // RetryBudget returns the longest the Task's retries of spec can wait in
 // all: each wait is drawn from zero up to min(MaxDelaySeconds,
@@ -48,7 +48,7 @@ func (s Spec) RetryBudget() time.Duration {
 func ChooseChildType(longest time.Duration, spec Spec) (ChildType, string) {
 	call := longest
 	if call == 0 {
-		call = quickCall
+		call = QuickCall
 	}
 	worst := call + spec.RetryBudget() + expressMargin
 	if worst <= ExpressMaxDuration {

@@ -3,6 +3,7 @@ package sfnrun
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // RunInput is the input of an execution: which items to read, and what
@@ -29,6 +30,11 @@ type RunInfo struct {
 	// Region is the region of the state machine, which every request was
 	// invoked in.
 	Region string `json:"region"`
+	// Bucket is the work directory's bucket, which holds the items, the
+	// local results and the Map Run's results; ResultsPrefix is the
+	// ResultWriter's prefix (Spec.ResultsPrefix).
+	Bucket        string `json:"bucket"`
+	ResultsPrefix string `json:"results_prefix"`
 	// Lines is the number of requests read, valid or not; Items the
 	// number uploaded as items.
 	Lines int `json:"lines"`
@@ -50,11 +56,43 @@ func ParseRunInput(s string) (*RunInput, error) {
 	if err := json.Unmarshal([]byte(s), &in); err != nil {
 		return nil, fmt.Errorf("execution input: %w", err)
 	}
-	if in.ItemsKey == "" || in.Run.Version == 0 {
+	if in.ItemsKey == "" || in.Run.Version == 0 || in.Run.Bucket == "" {
 		return nil, fmt.Errorf("execution input was not written by lambdafan invoke --via stepfunctions")
 	}
 	if in.Run.Version > RunInfoVersion {
 		return nil, fmt.Errorf("execution input has layout version %d; this lambdafan reads up to %d: collect with a newer lambdafan", in.Run.Version, RunInfoVersion)
 	}
 	return &in, nil
+}
+
+// ManifestKey returns the key of the manifest.json of the Map Run
+// mapRunARN, in the work directory's bucket: the ResultWriter writes a Map
+// Run's files under the prefix, in a folder named by the last field of
+// the Map Run's ARN (its id).
+func (ri *RunInfo) ManifestKey(mapRunARN string) string {
+	id := mapRunARN[strings.LastIndexByte(mapRunARN, ':')+1:]
+	return strings.TrimSuffix(ri.ResultsPrefix, "/") + "/" + id + "/manifest.json"
+}
+
+// ResultWriterDetails is where a succeeded execution's output says its
+// Map Run's manifest is.
+type ResultWriterDetails struct {
+	Bucket string `json:"Bucket"`
+	Key    string `json:"Key"`
+}
+
+// ParseOutput reads the output of an execution whose Map state exported
+// its results: {"MapRunArn": …, "ResultWriterDetails": {"Bucket", "Key"}}.
+func ParseOutput(s string) (mapRunARN string, d ResultWriterDetails, err error) {
+	var out struct {
+		MapRunArn           string              `json:"MapRunArn"`
+		ResultWriterDetails ResultWriterDetails `json:"ResultWriterDetails"`
+	}
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return "", d, fmt.Errorf("execution output: %w", err)
+	}
+	if out.ResultWriterDetails.Key == "" {
+		return "", d, fmt.Errorf("execution output names no manifest")
+	}
+	return out.MapRunArn, out.ResultWriterDetails, nil
 }

@@ -169,6 +169,9 @@ type Progress struct {
 	// Input and Output are the execution's input and output (the output
 	// once it succeeded); Error and Cause say why it failed.
 	Input, Output, Error, Cause string
+	// Start and Stop are when the execution started and stopped (zero
+	// while it runs).
+	Start, Stop time.Time
 	// MapRunARN is the ARN of the execution's Map Run, once it started.
 	MapRunARN string
 	// MapRunStatus is the Map Run's status (RUNNING, SUCCEEDED, FAILED,
@@ -198,6 +201,8 @@ func (r *Runner) Poll(ctx context.Context, executionARN, mapRunARN string) (Prog
 		Output: aws.ToString(ex.Output),
 		Error:  aws.ToString(ex.Error),
 		Cause:  aws.ToString(ex.Cause),
+		Start:  aws.ToTime(ex.StartDate),
+		Stop:   aws.ToTime(ex.StopDate),
 	}
 	if mapRunARN == "" {
 		runs, err := r.API.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String(executionARN)})
