@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/lambdafan/lambdafan/emulator"
+	"github.com/lambdafan/lambdafan/emulator/emulatortest"
 	"github.com/lambdafan/lambdafan/internal/sfnrun"
 )
 
@@ -91,5 +93,32 @@ func TestFunctionTimeout(t *testing.T) {
 	}
 	if _, err := sfnrun.FunctionTimeout(t.Context(), api, "h", ""); err == nil {
 		t.Error("h: no error")
+	}
+}
+
+func TestFunctionTimeout_Emulator(t *testing.T) {
+	// GetFunctionConfiguration over the wire, as --sfn-child-type auto
+	// sends it, against the emulator.
+	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{
+		{Name: "quick", Handler: emulator.HandlerFunc(func(context.Context, *emulator.Invocation) ([]byte, error) { return nil, nil }), Timeout: 3 * time.Second},
+		{Name: "long", Handler: emulator.HandlerFunc(func(context.Context, *emulator.Invocation) ([]byte, error) { return nil, nil }), Timeout: 10 * time.Minute},
+	}})
+	api := lambda.NewFromConfig(srv.AWSConfig())
+	quick, err := sfnrun.FunctionTimeout(t.Context(), api, "quick", "")
+	if err != nil || quick != 3*time.Second {
+		t.Fatalf("quick: %v, %v", quick, err)
+	}
+	long, err := sfnrun.FunctionTimeout(t.Context(), api, "long", "")
+	if err != nil || long != 10*time.Minute {
+		t.Fatalf("long: %v, %v", long, err)
+	}
+	if got, _ := sfnrun.ChooseChildType(quick, baseSpec); got != sfnrun.Express {
+		t.Errorf("3 s functions: %s children", got)
+	}
+	if got, _ := sfnrun.ChooseChildType(max(quick, long), baseSpec); got != sfnrun.Standard {
+		t.Errorf("10 min functions: %s children", got)
+	}
+	if _, err := sfnrun.FunctionTimeout(t.Context(), api, "missing", ""); err == nil {
+		t.Error("missing function: no error")
 	}
 }
