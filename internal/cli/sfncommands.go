@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/lambdafan/lambdafan/internal/sfnrun"
 )
@@ -16,7 +17,7 @@ type executionFlags struct {
 	output, summaryJSON  string
 	quiet                bool
 	progress             string
-	poll                 sfnOptions // pollInterval only
+	pollInterval         time.Duration
 }
 
 func parseExecutionFlags(cmd, usage string, withOutput bool, args []string, stderr io.Writer) (*executionFlags, error) {
@@ -31,7 +32,7 @@ func parseExecutionFlags(cmd, usage string, withOutput bool, args []string, stde
 		fs.BoolVar(&o.quiet, "q", false, "print no progress and no summary")
 		fs.BoolVar(&o.quiet, "quiet", false, "same as -q")
 		fs.StringVar(&o.progress, "progress", "auto", "progress line on standard error while the execution runs: auto (when it is a terminal), always, never")
-		fs.DurationVar(&o.poll.pollInterval, "sfn-poll", sfnrun.DefaultPollInterval, "how often to poll the execution's progress")
+		fs.DurationVar(&o.pollInterval, "sfn-poll", sfnrun.DefaultPollInterval, "how often to poll the execution's progress")
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func parseExecutionFlags(cmd, usage string, withOutput bool, args []string, stde
 	default:
 		return nil, usagef("--progress %q: use auto, always or never", o.progress)
 	}
-	if withOutput && o.poll.pollInterval <= 0 {
+	if withOutput && o.pollInterval <= 0 {
 		return nil, usagef("--sfn-poll must be positive")
 	}
 	return o, nil
@@ -69,7 +70,7 @@ func runCollect(ctx context.Context, args []string, stdio Stdio, signals <-chan 
 	if err := out.check(); err != nil {
 		return exitStatus(err, stdio.Err)
 	}
-	env, err := newSFNEnv(ctx, o.profile, o.region, o.poll.pollInterval, stdio)
+	env, err := newSFNEnv(ctx, o.profile, o.region, o.pollInterval, stdio)
 	if err != nil {
 		return exitStatus(err, stdio.Err)
 	}

@@ -28,6 +28,9 @@ func runInvokeSFN(ctx context.Context, opts *invokeOptions, stdio Stdio, signals
 		return exitStatus(err, stdio.Err)
 	}
 	out := outputOptions{output: opts.output, summaryJSON: opts.summaryJSON, quiet: opts.quiet}
+	if opts.output != "" && opts.output != "-" && opts.output == opts.input {
+		return exitStatus(usagef("output %s is the input file: the run would overwrite its own requests; write the results to another file", opts.output), stdio.Err)
+	}
 	if err := out.check(); err != nil {
 		return exitStatus(err, stdio.Err)
 	}
@@ -124,8 +127,8 @@ func collectHint(arn, output string) string {
 	return fmt.Sprintf("Collect its results with: lambdafan collect -o %s %s", output, arn)
 }
 
-// upload is a run whose requests are in the work directory.
-type upload struct {
+// uploaded is a run whose requests are in the work directory.
+type uploaded struct {
 	name  string // the execution's name, which names the run's folder
 	input sfnrun.RunInput
 	info  *sfnrun.RunInfo // &input.Run
@@ -144,7 +147,7 @@ const maxTimeoutLookups = 100
 // valid ones are written to the work directory as Map items, the others'
 // results to the work directory's local results, which collect copies
 // into the results file.
-func (e *sfnEnv) upload(ctx context.Context, opts *invokeOptions, client *lambdafan.Client, signals <-chan os.Signal) (*upload, error) {
+func (e *sfnEnv) upload(ctx context.Context, opts *invokeOptions, client *lambdafan.Client, signals <-chan os.Signal) (*uploaded, error) {
 	inLoc, err := store.Parse(opts.input)
 	if err != nil {
 		return nil, usagef("input: %v", err)
@@ -163,7 +166,7 @@ func (e *sfnEnv) upload(ctx context.Context, opts *invokeOptions, client *lambda
 	name := runName(time.Now())
 	work := opts.sfn.work
 	runDir := work.Key() + "runs/" + name + "/"
-	u := &upload{name: name, sync: map[[2]string]bool{}}
+	u := &uploaded{name: name, sync: map[[2]string]bool{}}
 	u.input = sfnrun.RunInput{ItemsKey: runDir + "items.jsonl", Run: sfnrun.RunInfo{
 		Version:       sfnrun.RunInfoVersion,
 		Input:         opts.input,
@@ -204,7 +207,7 @@ func (e *sfnEnv) upload(ctx context.Context, opts *invokeOptions, client *lambda
 		}
 		r := lambdafan.Result{Index: -1, ID: it.Request.ID, Err: err}
 		if it.Err == nil {
-			r.FunctionName, r.InvocationType = it.Request.FunctionName, cmpInvocationType(it.Request.InvocationType)
+			r.FunctionName, r.InvocationType = it.Request.FunctionName, orRequestResponse(it.Request.InvocationType)
 		}
 		buf = jsonl.AppendRecord(buf[:0], jsonl.Record{Line: it.Line, NumericID: it.NumericID, Result: &r})
 		if _, err := refused.Write(buf); err != nil {
@@ -235,7 +238,7 @@ func (e *sfnEnv) upload(ctx context.Context, opts *invokeOptions, client *lambda
 // check checks the request of it as a local run would, and as Step
 // Functions needs it (in the state machine's region, small enough to be
 // an item), and returns its item.
-func (u *upload) check(ctx context.Context, client *lambdafan.Client, it *jsonl.Item, region string) ([]byte, error) {
+func (u *uploaded) check(ctx context.Context, client *lambdafan.Client, it *jsonl.Item, region string) ([]byte, error) {
 	if it.Err != nil {
 		return nil, it.Err
 	}
@@ -260,7 +263,8 @@ func (u *upload) check(ctx context.Context, client *lambdafan.Client, it *jsonl.
 	return item, nil
 }
 
-func cmpInvocationType(t lambdafan.InvocationType) lambdafan.InvocationType {
+// orRequestResponse returns t, or RequestResponse for the default "".
+func orRequestResponse(t lambdafan.InvocationType) lambdafan.InvocationType {
 	if t == "" {
 		return lambdafan.RequestResponse
 	}
@@ -287,7 +291,7 @@ func runName(now time.Time) string {
 
 // spec returns the state machine of the run: the flags, the client
 // contexts the items carry, and the children's type.
-func (e *sfnEnv) spec(ctx context.Context, opts *invokeOptions, u *upload) (sfnrun.Spec, error) {
+func (e *sfnEnv) spec(ctx context.Context, opts *invokeOptions, u *uploaded) (sfnrun.Spec, error) {
 	spec := sfnrun.Spec{
 		Bucket:         u.info.Bucket,
 		ResultsPrefix:  u.info.ResultsPrefix,
@@ -324,7 +328,7 @@ func (e *sfnEnv) spec(ctx context.Context, opts *invokeOptions, u *upload) (sfnr
 
 // chooseChildType sets spec.ChildType from the timeouts of the functions
 // invoked synchronously, and says why.
-func (e *sfnEnv) chooseChildType(ctx context.Context, u *upload, spec *sfnrun.Spec) string {
+func (e *sfnEnv) chooseChildType(ctx context.Context, u *uploaded, spec *sfnrun.Spec) string {
 	spec.ChildType = sfnrun.Standard
 	if len(u.sync) > maxTimeoutLookups {
 		return fmt.Sprintf("STANDARD children: more than %d functions are invoked synchronously; their timeouts were not looked up", maxTimeoutLookups)
