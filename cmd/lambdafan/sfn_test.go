@@ -218,6 +218,27 @@ func TestStepFunctions(t *testing.T) {
 		if got := readResults(t, out); status != 0 || len(got) != 30 || got[30].Outcome != "ok" || string(got[30].Payload) != `{"d":30}` {
 			t.Errorf("collect: exit %d, %d results, line 30 %+v", status, len(got), got[30])
 		}
+		// Collecting again gives the same file.
+		again := filepath.Join(c.dir, "again.jsonl")
+		if _, stderr, status := run(t, c.cmd("collect", "-q", "-o", again, arn)); status != 0 {
+			t.Fatalf("second collect: exit %d\n%s", status, stderr)
+		}
+		a, _ := os.ReadFile(out)
+		b, _ := os.ReadFile(again)
+		if !bytes.Equal(a, b) {
+			t.Error("a second collect wrote other results")
+		}
+	})
+
+	t.Run("every request refused", func(t *testing.T) {
+		c := newSFNCase(t, rig, bin, "eu-west-3")
+		input := writeSFNRequests(t, c.dir, 3, `{"function_name":"echo","region":"us-east-1","id":%d}`)
+		out := filepath.Join(c.dir, "results.jsonl")
+		_, stderr, status := run(t, c.cmd(c.invokeArgs("-o", out, input)...))
+		got := readResults(t, out)
+		if status != 1 || len(got) != 3 || got[2].Outcome != "invalid" || !strings.Contains(stderr, "no execution started") {
+			t.Errorf("exit %d, %d results\n%s", status, len(got), stderr)
+		}
 	})
 
 	t.Run("interrupt detaches", func(t *testing.T) {
