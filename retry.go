@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"time"
 )
 
@@ -42,13 +43,20 @@ func (r Retry) String() string {
 	}
 }
 
-// notExecutedErrorType reports Invoke API errors that Lambda returns before
-// the function runs and that can clear up on their own: throttles, a
-// function that is still being created or updated, and transient VPC or
-// file-system set-up failures (those are attached before the handler runs).
-func notExecutedErrorType(t string) bool {
-	switch t {
-	case "TooManyRequestsException",
+// NotExecutedErrorTypes returns the Invoke API error types that Lambda
+// returns before the function runs and that can clear up on their own:
+// throttles, a function that is still being created or updated, and
+// transient VPC or file-system set-up failures (those are attached before
+// the handler runs). [ClassifyRetry] retries them as [RetrySafe], as it
+// does every HTTP 429.
+//
+// It is the one list of what lambdafan retries without risk of running a
+// function twice; anything that retries on lambdafan's behalf elsewhere
+// (the Step Functions state machine of `lambdafan invoke --via
+// stepfunctions`) takes it from here. Each call returns a new slice.
+func NotExecutedErrorTypes() []string {
+	return []string{
+		"TooManyRequestsException",
 		"ResourceConflictException",
 		"ResourceNotReadyException",
 		"SnapStartNotReadyException",
@@ -59,10 +67,15 @@ func notExecutedErrorType(t string) bool {
 		"SubnetIPAddressLimitReachedException",
 		"EFSMountConnectivityException",
 		"EFSMountTimeoutException",
-		"SnapStartTimeoutException":
-		return true
+		"SnapStartTimeoutException",
 	}
-	return false
+}
+
+// notExecutedErrorType reports whether t is one of NotExecutedErrorTypes.
+// It is consulted only for failed attempts, so the list it builds costs
+// nothing on the path of a successful invocation.
+func notExecutedErrorType(t string) bool {
+	return slices.Contains(NotExecutedErrorTypes(), t)
 }
 
 // ClassifyRetry says whether a failed attempt of an invocation of type t may

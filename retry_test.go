@@ -236,3 +236,24 @@ func TestRetry_CertificateErrorsAreNotRetried(t *testing.T) {
 		})
 	}
 }
+
+func TestNotExecutedErrorTypes(t *testing.T) {
+	types := lambdafan.NotExecutedErrorTypes()
+	if len(types) == 0 {
+		t.Fatal("no error types")
+	}
+	for _, typ := range types {
+		// A status other than 429, so that the type alone decides.
+		err := &lambdafan.InvokeError{StatusCode: 502, Type: typ}
+		if got := lambdafan.ClassifyRetry(err, lambdafan.RequestResponse); got != lambdafan.RetrySafe {
+			t.Errorf("ClassifyRetry(%s) = %v, want safe", typ, got)
+		}
+	}
+	types[0] = "ServiceException"
+	if lambdafan.NotExecutedErrorTypes()[0] == "ServiceException" {
+		t.Error("changing the returned slice changed the list")
+	}
+	if got := lambdafan.ClassifyRetry(&lambdafan.InvokeError{StatusCode: 502, Type: "ServiceException"}, lambdafan.RequestResponse); got == lambdafan.RetrySafe {
+		t.Error("ServiceException is retried as safe")
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,8 @@ type invokeOptions struct {
 	shard     shard
 
 	journalDir string
+
+	sfn sfnOptions // --via stepfunctions (sfnflags.go)
 }
 
 func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) string) (*invokeOptions, error) {
@@ -91,10 +94,13 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.StringVar(&o.journalDir, "journal-dir", defaultJournalDir(getenv), "where results bound for S3 or a .gz file are spooled, with their crash journal, until uploaded (`DIR`)")
 	fs.BoolVar(&o.local, "local", false, "invoke the built-in local emulator instead of AWS (no account needed)")
 	fs.StringVar(&o.functions, "functions", "", "with --local: serve the functions defined in `FILE` (YAML) instead of the built-ins")
+	addSFNFlags(fs, &o.sfn)
 
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch fs.NArg() {
 	case 0:
 		o.input = "-"
@@ -104,6 +110,9 @@ func parseInvokeFlags(args []string, stderr io.Writer, getenv func(string) strin
 		return nil, usagef("invoke takes one input file, got %d arguments: %q (flags go before the file)", fs.NArg(), fs.Args())
 	}
 	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if err := o.checkVia(set); err != nil {
 		return nil, err
 	}
 	var err error
@@ -165,6 +174,9 @@ func runInvoke(ctx context.Context, args []string, stdio Stdio, signals <-chan o
 	opts, err := parseInvokeFlags(args, stdio.Err, osGetenv)
 	if err != nil {
 		return exitStatus(err, stdio.Err)
+	}
+	if opts.sfn.via == viaStepFunctions {
+		return runInvokeSFN(ctx, opts, stdio, signals)
 	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)

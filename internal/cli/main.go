@@ -64,13 +64,17 @@ func Main(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Sig
 		return runValidate(ctx, rest, stdio)
 	case "report":
 		return runReport(ctx, rest, stdio)
+	case "collect":
+		return runCollect(ctx, rest, stdio, signals)
+	case "stop":
+		return runStop(ctx, rest, stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdio.Out, "lambdafan", version())
 		return ExitOK
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdio)
 	default:
-		err = usagef("unknown command %q (commands: invoke, summary, validate, report, serve, version, help)", cmd)
+		err = usagef("unknown command %q (commands: invoke, summary, validate, report, collect, stop, serve, version, help)", cmd)
 	}
 	return exitStatus(err, stdio.Err)
 }
@@ -113,10 +117,14 @@ func runHelp(args []string, stdio Stdio) int {
 		parseValidateFlags([]string{"-help"}, stdio.Out)
 	case "report":
 		parseReportFlags([]string{"-help"}, stdio.Out)
+	case "collect":
+		parseExecutionFlags("collect", collectUsage, true, []string{"-help"}, stdio.Out)
+	case "stop":
+		parseExecutionFlags("stop", stopUsage, false, []string{"-help"}, stdio.Out)
 	case "version":
 		fmt.Fprintln(stdio.Out, "Usage: lambdafan version\n\nPrints the version lambdafan was built from.")
 	default:
-		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, validate, report, serve, version, help)", topic), stdio.Err)
+		return exitStatus(usagef("help: unknown command %q (commands: invoke, summary, validate, report, collect, stop, serve, version, help)", topic), stdio.Err)
 	}
 	return ExitOK
 }

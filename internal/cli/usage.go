@@ -44,6 +44,8 @@ Usage:
   lambdafan summary [flags] RESULTS... summarise results files (e.g. the shards of a run) as one run
   lambdafan validate [flags] FILE|-   check the requests in FILE offline, as invoke would
   lambdafan report RESULTS... -o FILE  write an HTML report of results files: charts, tables, cold starts, cost
+  lambdafan collect [flags] ARN       follow a run on Step Functions (invoke --via stepfunctions) and write its results
+  lambdafan stop ARN                  stop a run on Step Functions
   lambdafan serve  [flags]            run the local Lambda emulator
   lambdafan version                   print the version
   lambdafan help COMMAND              show a command's flags and examples
@@ -117,6 +119,10 @@ Examples:
 
   # functions that stream large responses: each payload to its own file
   lambdafan invoke --response-stream --payload-dir payloads -o results.jsonl requests.jsonl
+
+  # the fan-out inside AWS, on a Step Functions Distributed Map (docs/SCALE-OUT.md)
+  lambdafan invoke --via stepfunctions --sfn-role-arn arn:aws:iam::123456789012:role/lambdafan-sfn \
+      --work-dir s3://my-bucket/lambdafan/ -c 1000 -o results.jsonl requests.jsonl
 
   # a long run to a file; after Ctrl-C (or a crash), finish it
   lambdafan invoke -c 500 -o results.jsonl requests.jsonl

@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// Counter reports how many requests are done, and how many of those
+// failed, for a Meter. It must be safe for concurrent use. *Summary is
+// one; a run that happens elsewhere (on Step Functions) reports the
+// counts it polls.
+type Counter interface {
+	Done() (done, failed int64)
+}
+
 // Default intervals between two draws of a Meter.
 const (
 	// DefaultRedrawInterval is how often a meter redraws its line in
@@ -44,7 +52,7 @@ type MeterConfig struct {
 // Its methods are safe for concurrent use.
 type Meter struct {
 	w       io.Writer
-	summary *Summary
+	summary Counter
 	start   time.Time
 	cfg     MeterConfig
 	total   atomic.Int64 // -1 while unknown
@@ -55,7 +63,7 @@ type Meter struct {
 
 // NewMeter returns a meter of s's progress since start that draws to w as
 // cfg says, once started.
-func NewMeter(w io.Writer, s *Summary, start time.Time, cfg MeterConfig) *Meter {
+func NewMeter(w io.Writer, s Counter, start time.Time, cfg MeterConfig) *Meter {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultRedrawInterval
 		if cfg.Plain {
