@@ -1,5 +1,7 @@
 package jsonl
 
+import "encoding/binary"
+
 // A small JSON scanner for the hot paths: skipping and validating a value
 // without decoding it. encoding/json's Valid and Decoder do the same job
 // through a state machine called once per byte; this one loops over plain
@@ -64,36 +66,75 @@ func skipLiteral(b []byte, i int, lit string) int {
 // skipString returns the index just past the string that starts at b[i]
 // (a '"'), or -1.
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
+	for i++; ; i++ {
+		i = skipPlain(b, i)
+		if i >= len(b) {
+			return -1
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1
 		case c < 0x20:
 			return -1
-		case c == '\\':
-			i++
-			if i >= len(b) {
+		}
+		// A backslash.
+		i++
+		if i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if len(b)-i <= 4 {
 				return -1
 			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(b)-i <= 4 {
+			for _, h := range b[i+1 : i+5] {
+				if !isHex(h) {
 					return -1
 				}
-				for _, h := range b[i+1 : i+5] {
-					if !isHex(h) {
-						return -1
-					}
-				}
-				i += 4
-			default:
-				return -1
 			}
+			i += 4
+		default:
+			return -1
 		}
 	}
-	return -1
 }
+
+// skipPlain returns the index of the first byte at or after i that ends a
+// run of plain string content: a '"', a '\\' or a control character, or
+// len(b). It tests eight bytes at a time, as payloads are mostly long runs
+// of plain text.
+func skipPlain(b []byte, i int) int {
+	for ; len(b)-i >= 8; i += 8 {
+		if hasSpecialByte(binary.LittleEndian.Uint64(b[i:])) {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+// Masks for testing the eight bytes of a word at once.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasSpecialByte reports whether one of the eight bytes in x is a '"', a
+// '\\' or below 0x20. A byte is below n (n ≤ 0x80) exactly when
+// subtracting n borrows into its high bit while that bit was clear; a byte
+// equals c exactly when x^c has it zero, which is below 1.
+func hasSpecialByte(x uint64) bool {
+	const quote, backslash = ones * '"', ones * '\\'
+	return (hasLess(x, 0x20) | hasLess(x^quote, 1) | hasLess(x^backslash, 1)) != 0
+}
+
+// hasLess returns a non-zero word when some byte of x is below n.
+func hasLess(x uint64, n uint64) uint64 { return (x - ones*n) &^ x & highs }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
