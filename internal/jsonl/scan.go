@@ -1,6 +1,9 @@
 package jsonl
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // A small JSON scanner for the hot paths: skipping and validating a value
 // without decoding it. encoding/json's Valid and Decoder do the same job
@@ -64,77 +67,83 @@ func skipLiteral(b []byte, i int, lit string) int {
 }
 
 // skipString returns the index just past the string that starts at b[i]
-// (a '"'), or -1.
+// (a '"'), or -1. Payloads are mostly long runs of plain text, so it finds
+// the next quote and the next backslash with vectorised IndexByte calls and
+// checks the text between for control characters eight bytes at a time;
+// each byte is searched a bounded number of times, so the scan stays linear
+// whatever the escapes.
 func skipString(b []byte, i int) int {
-	for i++; ; i++ {
-		i = skipPlain(b, i)
-		if i >= len(b) {
-			return -1
-		}
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1
-		case c < 0x20:
-			return -1
-		}
-		// A backslash.
-		i++
-		if i >= len(b) {
-			return -1
-		}
-		switch b[i] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		case 'u':
-			if len(b)-i <= 4 {
+	i++
+	quote := -1 // the next '"' at or after i, once known
+	for {
+		if quote < i {
+			q := bytes.IndexByte(b[i:], '"')
+			if q < 0 {
 				return -1
 			}
-			for _, h := range b[i+1 : i+5] {
-				if !isHex(h) {
-					return -1
-				}
+			quote = i + q
+		}
+		plain := b[i:quote]
+		bs := bytes.IndexByte(plain, '\\')
+		if bs < 0 {
+			if hasControl(plain) {
+				return -1
 			}
-			i += 4
-		default:
+			return quote + 1
+		}
+		if hasControl(plain[:bs]) {
+			return -1
+		}
+		if i = skipEscape(b, i+bs); i < 0 {
 			return -1
 		}
 	}
 }
 
-// skipPlain returns the index of the first byte at or after i that ends a
-// run of plain string content: a '"', a '\\' or a control character, or
-// len(b). It tests eight bytes at a time, as payloads are mostly long runs
-// of plain text.
-func skipPlain(b []byte, i int) int {
-	for ; len(b)-i >= 8; i += 8 {
-		if hasSpecialByte(binary.LittleEndian.Uint64(b[i:])) {
-			break
-		}
+// skipEscape returns the index just past the escape sequence at b[i] (a
+// backslash), or -1.
+func skipEscape(b []byte, i int) int {
+	i++
+	if i >= len(b) {
+		return -1
 	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
-			return i
+	switch b[i] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i + 1
+	case 'u':
+		if len(b)-i <= 4 {
+			return -1
 		}
+		for _, h := range b[i+1 : i+5] {
+			if !isHex(h) {
+				return -1
+			}
+		}
+		return i + 5
 	}
-	return i
+	return -1
 }
 
-// Masks for testing the eight bytes of a word at once.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// hasSpecialByte reports whether one of the eight bytes in x is a '"', a
-// '\\' or below 0x20. A byte is below n (n ≤ 0x80) exactly when
-// subtracting n borrows into its high bit while that bit was clear; a byte
-// equals c exactly when x^c has it zero, which is below 1.
-func hasSpecialByte(x uint64) bool {
-	const quote, backslash = ones * '"', ones * '\\'
-	return (hasLess(x, 0x20) | hasLess(x^quote, 1) | hasLess(x^backslash, 1)) != 0
+// hasControl reports whether p holds a byte below 0x20, which a JSON
+// string cannot hold raw. It tests eight bytes at a time: a byte is below
+// 0x20 exactly when subtracting 0x20 from it borrows into its high bit
+// while that bit was clear.
+func hasControl(p []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; len(p)-i >= 8; i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		if (x-ones*0x20)&^x&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(p); i++ {
+		if p[i] < 0x20 {
+			return true
+		}
+	}
+	return false
 }
-
-// hasLess returns a non-zero word when some byte of x is below n.
-func hasLess(x uint64, n uint64) uint64 { return (x - ones*n) &^ x & highs }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 

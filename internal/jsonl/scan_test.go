@@ -38,7 +38,7 @@ func FuzzValidJSON(f *testing.F) {
 // string content at every position of a long string, so that the
 // eight-bytes-at-a-time scan meets it in every lane and at every tail.
 func TestSkipString_everyOffset(t *testing.T) {
-	specials := []string{`"`, `\\`, `\"`, `\u00e9`, "\x00", "\x1f", "\n", `\x`, "\x7f", "\x80", "\xff", " ", "!", "#", "[", "]"}
+	specials := []string{`"`, `\\`, `\"`, `\"\"`, `\\"`, `\\\"`, `\u00e9`, `\u00e`, `\n\"\t`, "\x00", "\x1f", "\n", `\x`, "\x7f", "\x80", "\xff", " ", "!", "#", "[", "]"}
 	for n := 0; n <= 20; n++ {
 		for at := 0; at <= n; at++ {
 			for _, sp := range specials {
