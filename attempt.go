@@ -73,6 +73,9 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 	if p.stream && resp.StatusCode == http.StatusOK {
 		return readEventStream(resp, p, res, creds)
 	}
+	if p.payloadWriter != nil && resp.StatusCode == http.StatusOK && resp.Header.Get(headerFunctionError) == "" {
+		return copyPayload(resp, p, res, creds)
+	}
 	body, err := readBody(resp)
 	resp.Body.Close()
 	if err != nil {

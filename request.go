@@ -121,11 +121,12 @@ type Request struct {
 	// response (HTTP 200) calls it once, with the Result as known at that
 	// point (status, request ID, executed version, attempts), before any
 	// byte of the payload, and writes the payload to the writer it
-	// returns: a streamed one chunk by chunk as it arrives, so that it is
-	// never held whole in memory; a buffered one at once. Result.Payload
-	// then stays empty. Another attempt calls it again, and what the
-	// earlier writer received is void; that happens only when
-	// Config.RetryUnsafe retries a stream cut short. An error from it or
+	// returns as it is read from the connection, so that it is never held
+	// whole in memory (a writer with a ReadFrom method, such as a
+	// *bytes.Buffer or an *os.File, takes it without an intermediate
+	// copy). Result.Payload then stays empty. Another attempt
+	// calls it again, and what the earlier writer received is void; that
+	// happens only when Config.RetryUnsafe retries an answer cut short. An error from it or
 	// from the writer ends the attempt with a *[TransportError] (Sent set)
 	// wrapping [ErrPayloadWrite], which is never retried. Error answers of
 	// the API (HTTP status ≥ 300) stay in Result.Payload. lambdafan never

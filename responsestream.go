@@ -185,6 +185,50 @@ func headerString(msg *eventstream.Message, name string) string {
 	return v.String()
 }
 
+// copyPayload hands a buffered 200 answer without a function error to the
+// request's PayloadWriter straight from the connection, never holding it
+// whole: a writer that reads (a bytes.Buffer, an *os.File) takes it
+// without an intermediate copy. It closes the body.
+func copyPayload(resp *http.Response, p *prepared, res *Result, creds aws.Credentials) error {
+	defer resp.Body.Close()
+	if resp.ContentLength > maxResponseBytes {
+		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w (Content-Length %d)", ErrResponseTooLarge, resp.ContentLength)}
+	}
+	if err := decodeResponse(resp, nil, res, creds); err != nil {
+		return err // not for a 200 answer without X-Amz-Function-Error
+	}
+	w, err := p.payloadWriter(*res)
+	if err != nil {
+		return &TransportError{Sent: true, Err: fmt.Errorf("%w: %w", ErrPayloadWrite, err)}
+	}
+	body := &readErrRecorder{r: io.LimitReader(resp.Body, maxResponseBytes+1)}
+	n, err := io.Copy(w, body)
+	switch {
+	case body.err != nil:
+		return &TransportError{Sent: true, Err: scrubError(fmt.Errorf("read response: %w", body.err), creds)}
+	case err != nil:
+		return &TransportError{Sent: true, Err: fmt.Errorf("%w: %w", ErrPayloadWrite, err)}
+	case n > maxResponseBytes:
+		return &TransportError{Sent: true, Err: fmt.Errorf("read response: %w", ErrResponseTooLarge)}
+	}
+	return nil
+}
+
+// readErrRecorder keeps the error of its reader other than io.EOF, so that
+// after an io.Copy a read error can be told from a write error.
+type readErrRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readErrRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && err != io.EOF {
+		rr.err = err
+	}
+	return n, err
+}
+
 // writeBufferedPayload hands a buffered 200 answer's payload to the
 // request's PayloadWriter instead of res.Payload, and returns what
 // decodeResponse says of the answer (a function error, say).

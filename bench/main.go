@@ -172,8 +172,8 @@ func (r *runner) runScenario(s scenario, reps int) (map[string][]measurement, er
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(r.log, "bench:   %-11s rep %d: %.2fs, %.1f µs CPU/invoke, %d new conns, %d failed (%v)\n",
-				v, rep+1, m.wall, m.cpu/float64(s.n), m.server.Conns, m.failed, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(r.log, "bench:   %-11s rep %d: %.2fs, %.1f µs CPU/invoke, %.2f context switches/invoke, %d new conns, %d failed (%v)\n",
+				v, rep+1, m.wall, m.cpu/float64(s.n), float64(m.csw)/float64(s.n), m.server.Conns, m.failed, time.Since(start).Round(time.Millisecond))
 			results[v] = append(results[v], m)
 		}
 	}

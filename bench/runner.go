@@ -42,6 +42,7 @@ type measurement struct {
 	rss        int64   // peak RSS bytes
 	allocs     float64 // heap objects; -1 when unknown (the CLI binary)
 	allocBytes float64
+	csw        int64 // context switches of the client process, voluntary and not
 	failed     int64
 	server     serverStats
 }
@@ -134,7 +135,7 @@ func (r *runner) runVariant(s scenario, variant string, srv *serverProc, rep int
 	var err error
 	switch variant {
 	case "cli", "cli-stdout":
-		m, err = r.runCLI(s, srv.url, variant == "cli-stdout")
+		m, err = r.runCLI(s, srv.url, variant, rep)
 	case pythonVariant:
 		m, err = r.runPython(s, srv.url)
 	default:
@@ -177,7 +178,8 @@ func (r *runner) runClientChild(s scenario, variant, url string, rep int) (measu
 // journal beside it) or, for the cli-stdout variant, to standard output
 // redirected to the file (no journal: the journal's cost is the
 // difference). Its wall time includes process start-up.
-func (r *runner) runCLI(s scenario, url string, toStdout bool) (measurement, error) {
+func (r *runner) runCLI(s scenario, url, variant string, rep int) (measurement, error) {
+	toStdout := variant == "cli-stdout"
 	in, err := r.inputFile(s)
 	if err != nil {
 		return measurement{}, err
@@ -197,6 +199,9 @@ func (r *runner) runCLI(s scenario, url string, toStdout bool) (measurement, err
 		cmd.Stdout = f
 	}
 	cmd.Env = r.clientEnv(s)
+	if r.profileDir != "" {
+		cmd.Env = append(cmd.Env, "LAMBDAFAN_CPUPROFILE="+filepath.Join(r.profileDir, fmt.Sprintf("%s-%s-%d.prof", s.name, variant, rep)))
+	}
 	cmd.Stderr = r.log
 	start := time.Now()
 	err = cmd.Run()
@@ -224,7 +229,7 @@ func fromRusage(ps *os.ProcessState) measurement {
 	if !ok {
 		return measurement{}
 	}
-	return measurement{cpu: rusageCPU(ru), rss: peakRSSBytes(ru)}
+	return measurement{cpu: rusageCPU(ru), rss: peakRSSBytes(ru), csw: ru.Nvcsw + ru.Nivcsw}
 }
 
 // inputFile writes (once per size) the JSONL requests of scenario s.

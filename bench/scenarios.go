@@ -25,12 +25,14 @@ func (s scenario) ideal() time.Duration {
 }
 
 // allVariants are the clients compared in each scenario, in the order they
-// are run (interleaved across repetitions). "raw" is the ceiling;
+// are run (interleaved across repetitions). "lambdafan-writer" is the
+// library taking payloads through a PayloadWriter into pooled buffers, as
+// "raw-signed" reads them. "raw" is the ceiling;
 // "raw-signed" the same client signing each request as Lambda requires,
 // the baseline of a straightforward signed fan-out; "cli-stdout" is the
 // CLI without its crash journal; "python-aiohttp" the approach lambdafan
 // replaces, run when its modules are installed.
-var allVariants = []string{"lambdafan", "cli", "cli-stdout", "sdk-default", "sdk-tuned", "raw", "raw-signed", pythonVariant}
+var allVariants = []string{"lambdafan", "lambdafan-writer", "cli", "cli-stdout", "sdk-default", "sdk-tuned", "raw", "raw-signed", pythonVariant}
 
 func scenarios() []scenario {
 	cpu := func(name, tls string) scenario {

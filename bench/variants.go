@@ -8,9 +8,11 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,11 +33,16 @@ import (
 // times, c at a time, with the same payload, and returns how many calls
 // failed (an error, or a response that is not the payload echoed back).
 var variants = map[string]func(ctx context.Context, j job) (failed int64, err error){
-	"lambdafan":   runLambdafan,
-	"sdk-default": func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, false) },
-	"sdk-tuned":   func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, true) },
-	"raw":         runRaw,
-	"raw-signed":  runRawSigned,
+	"lambdafan": func(ctx context.Context, j job) (int64, error) { return runLambdafan(ctx, j, false) },
+	// lambdafan-writer hands each payload to a PayloadWriter that reads it
+	// into a pooled buffer, as raw-signed does, instead of a new slice per
+	// Result: how a caller that does not keep the payloads avoids their
+	// garbage.
+	"lambdafan-writer": func(ctx context.Context, j job) (int64, error) { return runLambdafan(ctx, j, true) },
+	"sdk-default":      func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, false) },
+	"sdk-tuned":        func(ctx context.Context, j job) (int64, error) { return runSDK(ctx, j, true) },
+	"raw":              runRaw,
+	"raw-signed":       runRawSigned,
 }
 
 // job is one client run.
@@ -54,7 +61,7 @@ const (
 
 // runLambdafan streams the requests through the library's Client, which
 // loads the AWS configuration (and so AWS_CA_BUNDLE) itself.
-func runLambdafan(ctx context.Context, j job) (int64, error) {
+func runLambdafan(ctx context.Context, j job, pooled bool) (int64, error) {
 	c, err := lambdafan.New(ctx, lambdafan.Config{
 		Region:      benchRegion,
 		EndpointURL: j.url,
@@ -64,17 +71,49 @@ func runLambdafan(ctx context.Context, j job) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var bufs sync.Pool
+	var mu sync.Mutex
+	received := map[string]*bytes.Buffer{} // by request ID, with pooled
 	reqs := func(yield func(lambdafan.Request) bool) {
-		for range j.n {
-			if !yield(lambdafan.Request{FunctionName: benchFunction, Payload: j.payload}) {
+		for i := range j.n {
+			req := lambdafan.Request{FunctionName: benchFunction, Payload: j.payload}
+			if pooled {
+				req.ID = strconv.Itoa(i)
+				req.PayloadWriter = func(lambdafan.Result) (io.Writer, error) {
+					buf, _ := bufs.Get().(*bytes.Buffer)
+					if buf == nil {
+						buf = new(bytes.Buffer)
+					}
+					buf.Reset()
+					mu.Lock()
+					received[req.ID] = buf
+					mu.Unlock()
+					return buf, nil
+				}
+			}
+			if !yield(req) {
 				return
 			}
 		}
 	}
 	var failed int64
 	for r := range c.Stream(ctx, iter.Seq[lambdafan.Request](reqs)) {
-		if r.Err != nil || !bytes.Equal(r.Payload, j.payload) {
+		payload := r.Payload
+		var buf *bytes.Buffer
+		if pooled {
+			mu.Lock()
+			buf = received[r.ID]
+			delete(received, r.ID)
+			mu.Unlock()
+			if buf != nil {
+				payload = buf.Bytes()
+			}
+		}
+		if r.Err != nil || !bytes.Equal(payload, j.payload) {
 			failed++
+		}
+		if buf != nil {
+			bufs.Put(buf)
 		}
 	}
 	return failed, nil

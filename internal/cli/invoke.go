@@ -3,12 +3,13 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/gctune"
 )
 
 // invokeOptions are the flags of `lambdafan invoke`.
@@ -162,11 +163,16 @@ func (o *invokeOptions) validate() error {
 	return nil
 }
 
-// gcPercent is the garbage collector's target for invoke runs. A run's
-// live heap is a few MB whatever its size, so collecting less often costs
-// little memory and saves CPU: measured on 100,000 invocations, 8–12 %
-// less CPU for a peak RSS of 45 MB instead of 26 MB (docs/BENCHMARKS.md).
-const gcPercent = 400
+// gcTuning is how invoke runs collect garbage (unless GOGC is set). A run
+// with small payloads has a live heap of a few MB, so collecting less often
+// costs little memory and saves CPU: measured on 100,000 invocations, 8–12 %
+// less CPU at 400 % than at 100 % for a peak RSS of 45 MB instead of 26 MB
+// (docs/BENCHMARKS.md). With large payloads the live heap is tens of MB and
+// 400 % would make it hundreds: the percentage then falls so that the heap
+// stays near 64 MB, and to 50 % beyond that.
+func gcTuning() gctune.Tuning {
+	return gctune.Tuning{Target: 64 << 20, MinPercent: 50, MaxPercent: 400}
+}
 
 // runInvoke implements `lambdafan invoke`.
 func runInvoke(ctx context.Context, args []string, stdio Stdio, signals <-chan os.Signal) int {
@@ -178,8 +184,20 @@ func runInvoke(ctx context.Context, args []string, stdio Stdio, signals <-chan o
 		return runInvokeSFN(ctx, opts, stdio, signals)
 	}
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
+		defer gctune.Start(gcTuning())()
 	}
+	stopProfiles, err := startProfiles(osGetenv)
+	if err != nil {
+		return exitStatus(err, stdio.Err)
+	}
+	status := invoke(ctx, opts, stdio, signals)
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintf(stdio.Err, "lambdafan: %v\n", err)
+	}
+	return status
+}
+
+func invoke(ctx context.Context, opts *invokeOptions, stdio Stdio, signals <-chan os.Signal) int {
 	env, err := setUp(ctx, opts, stdio)
 	if err != nil {
 		return exitStatus(err, stdio.Err)

@@ -63,29 +63,25 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 // or the journal failing — if any, and the input's read error.
 func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, summary *progress.Summary, watcher *signalWatcher) (stopErr error, readErr func() error) {
 	items, readErr := jsonl.Decode(env.input, env.opts.decodeOptions())
-	queue := make(chan jsonl.Item, 256)
+	queue := newReadAhead()
 	var reader sync.WaitGroup
-	reader.Go(func() {
-		defer close(queue)
-		for it := range items {
-			select {
-			case queue <- it:
-			case <-intake.Done():
-				return
-			}
-		}
-	})
+	reader.Go(func() { queue.fill(intake, items) })
 	reqs, sources := env.requests(intake, queue, out, summary)
 	opts := lambdafan.StreamOptions{Stop: intake.Done(), BeforeSend: env.beforeSend(sources)}
 	for r := range env.client.StreamWith(inFlight, reqs, opts) {
 		src := sources.take(r.Index)
 		var payloadFile *jsonl.PayloadFile
-		if env.payloads != nil {
+		release := func() {}
+		switch {
+		case env.payloads != nil:
 			payloadFile = env.payloads.finish(r.Index, &r)
+		case env.buffers != nil:
+			release = env.buffers.take(r.Index, &r)
 		}
 		summary.Add(&r)
 		env.view.add(&r, src.line)
 		out.write(src.seq, jsonl.Record{Line: src.line, NumericID: src.numericID, Result: &r, PayloadFile: payloadFile})
+		release() // the record is encoded: nothing refers to the payload
 		if stopErr == nil && stopsTheRun(r.Err) {
 			stopErr = r.Err
 		}
@@ -268,18 +264,12 @@ func (t *sourceTable) take(index int) source {
 // passed on (their input positions noted in the returned table); bad lines,
 // and in a resumed run the requests already finished or lost, get their
 // result written directly. It stops when intake is done.
-func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, out *resultWriter, summary *progress.Summary) (iter.Seq[lambdafan.Request], *sourceTable) {
+func (env *invokeEnv) requests(intake context.Context, queue *readAhead, out *resultWriter, summary *progress.Summary) (iter.Seq[lambdafan.Request], *sourceTable) {
 	sources := &sourceTable{m: map[int]source{}}
 	seq := func(yield func(lambdafan.Request) bool) {
 		index := 0
 		for {
-			var it jsonl.Item
-			var ok bool
-			select {
-			case it, ok = <-items:
-			case <-intake.Done():
-				return
-			}
+			it, ok := queue.next(intake)
 			if !ok || !out.waitTurn(intake, it.Seq) {
 				return
 			}
@@ -309,8 +299,11 @@ func (env *invokeEnv) requests(intake context.Context, items <-chan jsonl.Item, 
 			}
 			sources.put(index, src)
 			req := it.Request
-			if env.payloads != nil {
+			switch {
+			case env.payloads != nil:
 				req.PayloadWriter = env.payloads.writerFor(index, it.Line, req.ID)
+			case env.buffers != nil:
+				req.PayloadWriter = env.buffers.writerFor(index)
 			}
 			index++
 			if !yield(req) {

@@ -53,7 +53,9 @@ type invokeEnv struct {
 	view *runView
 	// payloads writes payloads to files with --payload-dir; nil without.
 	payloads *payloadDir
-	closers  []func() error
+	// buffers receives the payloads without --payload-dir.
+	buffers *payloadBuffers
+	closers []func() error
 }
 
 // setUp checks everything that can be checked — the command line, the
@@ -308,6 +310,8 @@ func (env *invokeEnv) openFiles(ctx context.Context) error {
 		}
 		env.payloads = newPayloadDir(env.opts.payloadDir)
 		env.closers = append(env.closers, env.payloads.close)
+	} else {
+		env.buffers = newPayloadBuffers()
 	}
 	if env.target == nil {
 		return nil

@@ -40,7 +40,7 @@ func decodeArray(br *bufio.Reader, opts Options, yield func(Item) bool) error {
 		if long {
 			it = Item{Seq: seq, Line: n, Err: &LineError{Line: n, Err: fmt.Errorf("element longer than %d bytes", MaxLineBytes)}}
 		} else {
-			it = decodeItem(elem, n, seq, opts)
+			it = decodeItem(bytes.Clone(elem), n, seq, opts)
 		}
 		if !yield(it) {
 			return nil

@@ -76,3 +76,15 @@ func BenchmarkAppendRecord(b *testing.B) {
 func BenchmarkAppendRecord_Large(b *testing.B) {
 	benchmarkAppendRecord(b, []byte(`{"data":"`+strings.Repeat("x", 256<<10)+`"}`))
 }
+
+// BenchmarkValidJSON_Escapes scans a 256 KB string that is all escapes:
+// the scan must stay linear when backslashes are dense.
+func BenchmarkValidJSON_Escapes(b *testing.B) {
+	p := []byte(`"` + strings.Repeat(`\"\n`, 64<<10) + `"`)
+	b.SetBytes(int64(len(p)))
+	for b.Loop() {
+		if !validJSON(p) {
+			b.Fatal("invalid")
+		}
+	}
+}

@@ -112,16 +112,20 @@ func Decode(r io.Reader, opts Options) (iter.Seq[Item], func() error) {
 
 func decodeLines(br *bufio.Reader, firstLine int, opts Options, yield func(Item) bool) error {
 	seq := 0
-	var long []byte // holds a line longer than the reader's buffer
+	// A line is copied once, out of the reader's buffer, and handed to its
+	// Item; a line longer than the buffer is assembled in a slice of its
+	// own, sized like the previous long line.
+	longCap := 0
 	for line := firstLine; ; line++ {
 		b, err := br.ReadSlice('\n')
+		owned := false
 		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long[:0], b...)
+			long := append(make([]byte, 0, max(longCap, 2*len(b))), b...)
 			for errors.Is(err, bufio.ErrBufferFull) && len(long) <= MaxLineBytes {
 				b, err = br.ReadSlice('\n')
 				long = append(long, b...)
 			}
-			b = long
+			b, owned, longCap = long, true, len(long)
 			if len(long) > MaxLineBytes {
 				for errors.Is(err, bufio.ErrBufferFull) { // skip the rest of it
 					_, err = br.ReadSlice('\n')
@@ -141,6 +145,9 @@ func decodeLines(br *bufio.Reader, firstLine int, opts Options, yield func(Item)
 			return fmt.Errorf("read input line %d: %w", line, err)
 		}
 		if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 {
+			if !owned {
+				trimmed = bytes.Clone(trimmed)
+			}
 			it := decodeItem(trimmed, line, seq, opts)
 			seq++
 			if !yield(it) {
@@ -153,7 +160,9 @@ func decodeLines(br *bufio.Reader, firstLine int, opts Options, yield func(Item)
 	}
 }
 
-// decodeItem turns one line (or array element) into an Item.
+// decodeItem turns one line (or array element) into an Item. b becomes
+// the item's: its Request's payload and client context are slices of it,
+// not copies.
 func decodeItem(b []byte, line, seq int, opts Options) Item {
 	it := Item{Seq: seq, Line: line}
 	lineErr := func(field string, err error) Item {
@@ -161,12 +170,12 @@ func decodeItem(b []byte, line, seq int, opts Options) Item {
 		return it
 	}
 	if opts.Function != "" {
-		if !json.Valid(b) {
+		if !validJSON(b) {
 			return lineErr("", fmt.Errorf("payload is not valid JSON"))
 		}
 		it.Request = lambdafan.Request{
 			FunctionName:   opts.Function,
-			Payload:        bytes.Clone(b),
+			Payload:        b,
 			InvocationType: opts.InvocationType,
 			LogType:        opts.LogType,
 			Qualifier:      opts.Qualifier,

@@ -255,3 +255,17 @@ func TestAppendRecord_SuccessDoesNotAllocate(t *testing.T) {
 		t.Errorf("AppendRecord allocates %v times per success", n)
 	}
 }
+
+func TestAppendCompact_dropsEveryNewline(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"a":1}`, `{"a":1}`},
+		{"{\n\"a\":1\n}", `{"a":1}`},
+		{"{\r\n\"a\":1}", `{"a":1}`},
+		{"{\"a\":1,\r\"b\":\n2}", `{"a":1,"b":2}`},
+		{"[1,\n2,\r3]\r\n", `[1,2,3]`},
+	} {
+		if got := string(appendCompact(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("appendCompact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

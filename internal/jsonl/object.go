@@ -151,14 +151,14 @@ func fieldOf(tok []byte) (string, uint16) {
 func (in *inputLine) set(name string, v []byte) error {
 	switch name {
 	case "payload":
-		in.Payload = bytes.Clone(v)
+		in.Payload = v[:len(v):len(v)]
 	case "client_context":
-		in.ClientContext = bytes.Clone(v)
+		in.ClientContext = v[:len(v):len(v)]
 	case "id":
 		if c := v[0]; c != '"' && c != '-' && !isDigit(c) && c != 'n' { // 'n': null
 			return errors.New("must be a string or a number")
 		}
-		in.ID = bytes.Clone(v)
+		in.ID = v[:len(v):len(v)]
 	case "response_stream":
 		b, err := boolValue(v)
 		if err != nil {

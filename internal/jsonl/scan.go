@@ -1,5 +1,10 @@
 package jsonl
 
+import (
+	"bytes"
+	"encoding/binary"
+)
+
 // A small JSON scanner for the hot paths: skipping and validating a value
 // without decoding it. encoding/json's Valid and Decoder do the same job
 // through a state machine called once per byte; this one loops over plain
@@ -62,37 +67,82 @@ func skipLiteral(b []byte, i int, lit string) int {
 }
 
 // skipString returns the index just past the string that starts at b[i]
-// (a '"'), or -1.
+// (a '"'), or -1. Payloads are mostly long runs of plain text, so it finds
+// the next quote and the next backslash with vectorised IndexByte calls and
+// checks the text between for control characters eight bytes at a time;
+// each byte is searched a bounded number of times, so the scan stays linear
+// whatever the escapes.
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1
-		case c < 0x20:
-			return -1
-		case c == '\\':
-			i++
-			if i >= len(b) {
+	i++
+	quote := -1 // the next '"' at or after i, once known
+	for {
+		if quote < i {
+			q := bytes.IndexByte(b[i:], '"')
+			if q < 0 {
 				return -1
 			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(b)-i <= 4 {
-					return -1
-				}
-				for _, h := range b[i+1 : i+5] {
-					if !isHex(h) {
-						return -1
-					}
-				}
-				i += 4
-			default:
+			quote = i + q
+		}
+		plain := b[i:quote]
+		bs := bytes.IndexByte(plain, '\\')
+		if bs < 0 {
+			if hasControl(plain) {
+				return -1
+			}
+			return quote + 1
+		}
+		if hasControl(plain[:bs]) {
+			return -1
+		}
+		if i = skipEscape(b, i+bs); i < 0 {
+			return -1
+		}
+	}
+}
+
+// skipEscape returns the index just past the escape sequence at b[i] (a
+// backslash), or -1.
+func skipEscape(b []byte, i int) int {
+	i++
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i + 1
+	case 'u':
+		if len(b)-i <= 4 {
+			return -1
+		}
+		for _, h := range b[i+1 : i+5] {
+			if !isHex(h) {
 				return -1
 			}
 		}
+		return i + 5
 	}
 	return -1
+}
+
+// hasControl reports whether p holds a byte below 0x20, which a JSON
+// string cannot hold raw. It tests eight bytes at a time: a byte is below
+// 0x20 exactly when subtracting 0x20 from it borrows into its high bit
+// while that bit was clear.
+func hasControl(p []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; len(p)-i >= 8; i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		if (x-ones*0x20)&^x&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(p); i++ {
+		if p[i] < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

@@ -33,3 +33,20 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestSkipString_everyOffset puts each byte that ends or escapes plain
+// string content at every position of a long string, so that the
+// eight-bytes-at-a-time scan meets it in every lane and at every tail.
+func TestSkipString_everyOffset(t *testing.T) {
+	specials := []string{`"`, `\\`, `\"`, `\"\"`, `\\"`, `\\\"`, `\u00e9`, `\u00e`, `\n\"\t`, "\x00", "\x1f", "\n", `\x`, "\x7f", "\x80", "\xff", " ", "!", "#", "[", "]"}
+	for n := 0; n <= 20; n++ {
+		for at := 0; at <= n; at++ {
+			for _, sp := range specials {
+				s := `"` + strings.Repeat("a", at) + sp + strings.Repeat("b", n-at) + `"`
+				if got, want := validJSON([]byte(s)), json.Valid([]byte(s)); got != want {
+					t.Errorf("validJSON(%q) = %v, json.Valid says %v", s, got, want)
+				}
+			}
+		}
+	}
+}
