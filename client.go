@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/transport"
 )
 
 // Client invokes Lambda functions. It is safe for concurrent use; create one
@@ -91,9 +92,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.retry.setDefaults()
 	if cfg.HTTPClient != nil {
-		c.http = withoutRedirects(cfg.HTTPClient)
+		c.http = transport.WithoutRedirects(cfg.HTTPClient)
 	} else {
-		c.http = newHTTPClient(awsCfg, c.concurrency)
+		c.http = transport.NewClient(c.concurrency, sdkRootCAs(awsCfg))
 	}
 	if cfg.EndpointURL != "" {
 		if err := checkEndpointURL(cfg.EndpointURL, cfg.AllowInsecureEndpoint); err != nil {
