@@ -69,10 +69,12 @@ func (c *Client) StreamWith(ctx context.Context, seq iter.Seq[Request], opts Str
 	return func(yield func(Result) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		s := newStreamRun(ctx, c, opts)
-		go s.run(seq) // closes s.results once every goroutine of the run has ended
+		s.start(seq)
 		defer func() {
 			cancel()
-			for range s.results { // let blocked workers finish
+			// Let blocked workers finish: results is closed when the
+			// run's last goroutine ends.
+			for range s.results {
 			}
 		}()
 		for r := range s.results {
@@ -87,8 +89,10 @@ func (c *Client) StreamWith(ctx context.Context, seq iter.Seq[Request], opts Str
 // while fewer than maxOutstanding are unfinished; workers, started as calls
 // become due and up to the concurrency, that make one attempt at a time;
 // and a set of calls waiting for a retry, handed back to the workers when
-// their wait is over (or at once when the stream stops). run owns them
-// all: it waits for every one and then closes results.
+// their wait is over (or at once when the stream stops). Every goroutine
+// of the run is started by goLocked, and the last one to end closes
+// results: the consumer, ranging over results, is the one owner that
+// waits for them all.
 type streamRun struct {
 	c              *Client
 	ctx            context.Context // done: abort the attempts in flight
@@ -109,8 +113,7 @@ type streamRun struct {
 	stopping    bool      // no attempt may start: calls end as they come due
 	delayed     map[*call]*time.Timer
 	finished    chan struct{} // closed once the feeder is done and no call is outstanding
-
-	workerGroup sync.WaitGroup
+	live        int           // goroutines of the run still running (see goLocked)
 }
 
 func newStreamRun(ctx context.Context, c *Client, opts StreamOptions) *streamRun {
@@ -134,19 +137,31 @@ func newStreamRun(ctx context.Context, c *Client, opts StreamOptions) *streamRun
 	return s
 }
 
-// run feeds seq through the workers, waits for everything the run started,
-// and closes results.
-func (s *streamRun) run(seq iter.Seq[Request]) {
-	defer close(s.results)
-	defer s.stopStarting()
-	var g sync.WaitGroup
-	g.Go(func() { s.feed(seq) })
-	g.Go(s.stopWhenAsked)
-	g.Wait()
-	// Workers are started by the feeder and by retry timers, only while a
-	// call is outstanding, so none can start once finished is closed.
-	<-s.finished
-	s.workerGroup.Wait()
+// start starts the run: the feeder and the stop watcher now, workers as
+// calls become due.
+func (s *streamRun) start(seq iter.Seq[Request]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.goLocked(func() { s.feed(seq) })
+	s.goLocked(s.stopWhenAsked)
+}
+
+// goLocked runs f on a goroutine of the run, which tracks them all: when
+// the last one ends the run is over, and it closes results. (None can end
+// last before the run is finished: the feeder lives until it is done
+// pulling, the stop watcher while a call may wait for a retry, and workers
+// while calls are outstanding.) s.mu must be held.
+func (s *streamRun) goLocked(f func()) {
+	s.live++
+	go func() {
+		f()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.live--; s.live == 0 {
+			s.stopStarting()
+			close(s.results)
+		}
+	}()
 }
 
 // feed pulls requests. A pulled request always becomes a call that gets a
@@ -186,7 +201,7 @@ func (s *streamRun) enqueueLocked(cl *call) {
 		s.wake.Signal()
 	case s.workers < s.c.concurrency:
 		s.workers++
-		s.workerGroup.Go(s.work)
+		s.goLocked(s.work)
 	}
 }
 
