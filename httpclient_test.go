@@ -88,7 +88,7 @@ func TestClient_WideFanOutUsesFewHTTP2Connections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := New(t.Context(), Config{AWS: &awsCfg, EndpointURL: srv.URL, Concurrency: c})
+	client, err := New(Config{AWS: awsCfg, EndpointURL: srv.URL, Concurrency: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,11 +116,11 @@ func TestClient_WideFanOutUsesFewHTTP2Connections(t *testing.T) {
 // two-line input was killed at 24 GB): transports are made as the load
 // needs them.
 func TestNew_MemoryDoesNotGrowWithConcurrency(t *testing.T) {
-	awsCfg := &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	allocated := func(concurrency int) uint64 {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		c, err := New(t.Context(), Config{AWS: awsCfg, Concurrency: concurrency})
+		c, err := New(Config{AWS: awsCfg, Concurrency: concurrency})
 		runtime.ReadMemStats(&after)
 		if err != nil {
 			t.Fatal(err)
@@ -156,13 +156,13 @@ func TestNew_MemoryDoesNotGrowWithConcurrency(t *testing.T) {
 }
 
 func TestNew_ConcurrencyAboveTheMaximum(t *testing.T) {
-	awsCfg := &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
-	_, err := New(t.Context(), Config{AWS: awsCfg, Concurrency: math.MaxInt32})
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
+	_, err := New(Config{AWS: awsCfg, Concurrency: math.MaxInt32})
 	want := fmt.Sprintf("concurrency %d is above the maximum %d: split the run over several processes", math.MaxInt32, MaxConcurrency)
 	if err == nil || err.Error() != want {
 		t.Errorf("New(Concurrency: MaxInt32) = %v, want %q", err, want)
 	}
-	if _, err := New(t.Context(), Config{AWS: awsCfg, Concurrency: MaxConcurrency}); err != nil {
+	if _, err := New(Config{AWS: awsCfg, Concurrency: MaxConcurrency}); err != nil {
 		t.Errorf("New(Concurrency: MaxConcurrency) = %v", err)
 	}
 }
