@@ -70,7 +70,7 @@ func TestAdmission_AdaptsToReservedConcurrency(t *testing.T) {
 // transport, so time is virtual: invocations take no time, and only the
 // rate cap makes the clock move.
 func TestAdmission_RateCap(t *testing.T) {
-	if _, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: &aws.Config{}, Rate: -1}); err == nil {
+	if _, err := lambdafan.New(lambdafan.Config{AWS: aws.Config{}, Rate: -1}); err == nil {
 		t.Error("a negative rate was accepted")
 	}
 	for _, tc := range []struct {
@@ -169,8 +169,8 @@ func expiredTokenServer(t *testing.T, refuse func(n int64) bool) *httptest.Serve
 func TestCredentials_RefreshedOnceOnExpiry(t *testing.T) {
 	srv := expiredTokenServer(t, func(n int64) bool { return n == 0 })
 	creds := &countingCredentials{}
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{
-		AWS: &aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(creds)}, EndpointURL: srv.URL})
+	c, err := lambdafan.New(lambdafan.Config{
+		AWS: aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(creds)}, EndpointURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,8 +197,8 @@ func countedRequests(n int, function string) (iter.Seq[lambdafan.Request], *atom
 func TestCredentials_ExpiredStopsTheRun(t *testing.T) {
 	srv := expiredTokenServer(t, func(n int64) bool { return n >= 10 })
 	creds := &countingCredentials{}
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 2,
-		AWS: &aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(creds)}, EndpointURL: srv.URL})
+	c, err := lambdafan.New(lambdafan.Config{Concurrency: 2,
+		AWS: aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(creds)}, EndpointURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +229,8 @@ func (failingCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 
 func TestCredentials_UnobtainableStopsTheRun(t *testing.T) {
 	srv := builtins(t)
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 1,
-		AWS: &aws.Config{Region: "us-east-1", Credentials: failingCredentials{}}, EndpointURL: srv.URL})
+	c, err := lambdafan.New(lambdafan.Config{Concurrency: 1,
+		AWS: aws.Config{Region: "us-east-1", Credentials: failingCredentials{}}, EndpointURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,8 +269,8 @@ func TestCredentials_RefusedSignaturesStopTheRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := builtins(t)
-			c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 2, EndpointURL: srv.URL,
-				AWS: &aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(tt.creds(srv))}})
+			c, err := lambdafan.New(lambdafan.Config{Concurrency: 2, EndpointURL: srv.URL,
+				AWS: aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(tt.creds(srv))}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -308,7 +308,7 @@ func TestInvokeAll_StoppedRunLeavesNoUnsentRequestOK(t *testing.T) {
 	srv := builtins(t)
 	awsCfg := srv.AWSConfig()
 	awsCfg.Credentials = credentials.NewStaticCredentialsProvider(emulator.DefaultAccessKeyID, "wrong-secret", "")
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{Concurrency: 1, AWS: &awsCfg, EndpointURL: srv.URL})
+	c, err := lambdafan.New(lambdafan.Config{Concurrency: 1, AWS: awsCfg, EndpointURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

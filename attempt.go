@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/lambdafan/lambdafan/internal/redact"
+	"github.com/lambdafan/lambdafan/internal/transport"
 )
 
 // Header names of the Invoke API.
@@ -53,12 +54,12 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 
 	// The trace tells whether the request was wholly written (did it
 	// reach Lambda?) and whether it has a connection (a dial started for it
-	// and still waiting is then dropped: see pacedDialer).
+	// and still waiting is then dropped: see internal/transport).
 	st := new(attemptTrace)
-	defer st.settle()
+	defer st.waiter.Settle()
 	st.trace.WroteRequest = func(httptrace.WroteRequestInfo) { st.wrote.Store(true) }
-	st.trace.GotConn = func(httptrace.GotConnInfo) { st.settle() }
-	ctx = httptrace.WithClientTrace(withConnWaiter(ctx, &st.connWaiter), &st.trace)
+	st.trace.GotConn = func(httptrace.GotConnInfo) { st.waiter.Settle() }
+	ctx = httptrace.WithClientTrace(transport.WithWaiter(ctx, &st.waiter), &st.trace)
 	req, err := c.newRequest(ctx, p, creds)
 	if err != nil {
 		return err
@@ -90,9 +91,9 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 // attemptTrace is what one attempt learns from net/http's client trace, in
 // one allocation.
 type attemptTrace struct {
-	trace httptrace.ClientTrace
-	wrote atomic.Bool
-	connWaiter
+	trace  httptrace.ClientTrace
+	wrote  atomic.Bool
+	waiter transport.Waiter
 }
 
 // newRequest builds the signed HTTP request of one attempt.

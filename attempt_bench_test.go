@@ -14,8 +14,8 @@ var benchPayload = []byte(`{"data":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 
 func newBenchClient(b *testing.B, endpoint string) *Client {
 	b.Helper()
-	c, err := New(b.Context(), Config{
-		AWS:         &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
+	c, err := New(Config{
+		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
 		EndpointURL: endpoint,
 	})
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 
 // testAWSConfig is an AWS config with fixed credentials, a session token
 // included, for tests against httptest servers.
-func testAWSConfig() *aws.Config {
-	return &aws.Config{Region: "us-east-1",
+func testAWSConfig() aws.Config {
+	return aws.Config{Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "SESSIONTOKEN-d2f1c9e7")}
 }
 
@@ -62,7 +62,7 @@ func TestClient_ResponseBodyLimit(t *testing.T) {
 				<-r.Context().Done()
 			}))
 			t.Cleanup(srv.Close)
-			c, err := New(t.Context(), Config{AWS: testAWSConfig(), EndpointURL: srv.URL, AttemptTimeout: 10 * time.Second, MaxAttempts: 2, RetryUnsafe: true})
+			c, err := New(Config{AWS: testAWSConfig(), EndpointURL: srv.URL, AttemptTimeout: 10 * time.Second, MaxAttempts: 2, RetryUnsafe: true})
 			if err != nil {
 				t.Fatal(err)
 			}

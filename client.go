@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/transport"
 )
 
 // Client invokes Lambda functions. It is safe for concurrent use; create one
@@ -34,45 +35,29 @@ type Client struct {
 	headers        headerValues
 }
 
-// New returns a Client for cfg. When cfg.AWS is nil it loads the AWS SDK's
-// default configuration (which may read files and environment variables;
-// credentials themselves are fetched lazily, on the first invocation).
-func New(ctx context.Context, cfg Config) (*Client, error) {
+// New returns a Client for cfg. It does no I/O: credentials are fetched
+// lazily, on the first invocation, from cfg.AWS.Credentials.
+func New(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	awsCfg := cfg.AWS
-	if awsCfg == nil {
-		var opts []func(*config.LoadOptions) error
-		if cfg.Profile != "" {
-			opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
-		}
-		loaded, err := config.LoadDefaultConfig(ctx, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", err)
-		}
-		awsCfg = &loaded
-	}
+	awsCfg := &cfg.AWS
 	applySDKEndpointSettings(*awsCfg, &cfg)
-	cfg.Region = cmp.Or(cfg.Region, awsCfg.Region)
-	if cfg.Region != "" {
-		if err := fnname.CheckRegion(cfg.Region); err != nil {
+	if awsCfg.Region != "" {
+		if err := fnname.CheckRegion(awsCfg.Region); err != nil {
 			return nil, fmt.Errorf("default region: %w", err)
 		}
 	}
-	if cfg.Credentials == nil {
-		cfg.Credentials = awsCfg.Credentials
-	}
-	if cfg.Credentials == nil {
-		return nil, errors.New("no AWS credentials provider: the AWS config has none and Config.Credentials is nil")
+	if awsCfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials provider: Config.AWS.Credentials is nil")
 	}
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	if cfg.MinConcurrency > cfg.Concurrency {
 		return nil, fmt.Errorf("min concurrency %d is above the concurrency %d", cfg.MinConcurrency, cfg.Concurrency)
 	}
 	c := &Client{
-		region:         cfg.Region,
-		credentials:    cfg.Credentials,
+		region:         awsCfg.Region,
+		credentials:    awsCfg.Credentials,
 		concurrency:    cfg.Concurrency,
 		attemptTimeout: cmp.Or(cfg.AttemptTimeout, DefaultAttemptTimeout),
 		log:            cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
@@ -91,9 +76,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.retry.setDefaults()
 	if cfg.HTTPClient != nil {
-		c.http = withoutRedirects(cfg.HTTPClient)
+		c.http = transport.WithoutRedirects(cfg.HTTPClient)
 	} else {
-		c.http = newHTTPClient(awsCfg, c.concurrency)
+		c.http = transport.NewClient(c.concurrency, sdkRootCAs(awsCfg))
 	}
 	if cfg.EndpointURL != "" {
 		if err := checkEndpointURL(cfg.EndpointURL, cfg.AllowInsecureEndpoint); err != nil {
@@ -101,11 +86,26 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		// Resolve once now so a malformed URL is a configuration error,
 		// not one error per request.
-		if _, err := c.endpoints.resolve(ctx, cmp.Or(c.region, "us-east-1")); err != nil {
+		if _, err := c.endpoints.resolve(context.Background(), cmp.Or(c.region, "us-east-1")); err != nil {
 			return nil, fmt.Errorf("endpoint URL: %w", err)
 		}
 	}
 	return c, nil
+}
+
+// NewDefault loads the AWS SDK's default configuration into cfg.AWS —
+// config.LoadDefaultConfig with optFns: the full credential chain
+// (environment, shared profiles, SSO, web identity, container and instance
+// roles), cached and refreshed, the region, a CA bundle — and returns
+// New(cfg). Loading may read files and environment variables; credentials
+// themselves are fetched on the first invocation.
+func NewDefault(ctx context.Context, cfg Config, optFns ...func(*config.LoadOptions) error) (*Client, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx, optFns...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	cfg.AWS = awsCfg
+	return New(cfg)
 }
 
 // CloseIdleConnections closes the connections the client keeps open for

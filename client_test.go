@@ -25,9 +25,12 @@ import (
 func newClient(t *testing.T, srv *emulatortest.Server, cfg lambdafan.Config) *lambdafan.Client {
 	t.Helper()
 	awsCfg := srv.AWSConfig()
-	cfg.AWS = &awsCfg
+	if cfg.AWS.Region != "" {
+		awsCfg.Region = cfg.AWS.Region
+	}
+	cfg.AWS = awsCfg
 	cfg.EndpointURL = srv.URL
-	c, err := lambdafan.New(t.Context(), cfg)
+	c, err := lambdafan.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +49,10 @@ func inProcessClient(t *testing.T, cfg lambdafan.Config, emuCfg emulator.Config)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	cfg.AWS = &aws.Config{Region: emulatortest.Region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
+	cfg.AWS = aws.Config{Region: emulatortest.Region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
 	cfg.EndpointURL = "http://127.0.0.1:1" // never dialled
 	cfg.HTTPClient = &http.Client{Transport: handlerTransport{emu}}
-	c, err := lambdafan.New(t.Context(), cfg)
+	c, err := lambdafan.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +177,7 @@ func TestClient_SignatureMismatchIsRejected(t *testing.T) {
 	srv := builtins(t)
 	awsCfg := srv.AWSConfig()
 	awsCfg.Credentials = credentials.NewStaticCredentialsProvider(srv.AccessKeyID, "not-the-secret", "")
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: &awsCfg, EndpointURL: srv.URL})
+	c, err := lambdafan.New(lambdafan.Config{AWS: awsCfg, EndpointURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +196,7 @@ func TestClient_SignsEveryFunctionNameForm(t *testing.T) {
 	// received with the SDK signer; a success proves the client signed
 	// exactly the escaped path and query it sent.
 	srv := builtins(t)
-	c := newClient(t, srv, lambdafan.Config{Region: "eu-central-1"})
+	c := newClient(t, srv, lambdafan.Config{AWS: aws.Config{Region: "eu-central-1"}})
 	for _, name := range []string{
 		"echo",
 		"echo:$LATEST",
@@ -352,8 +355,8 @@ func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error)
 
 func TestClient_RoutesEachRequestToItsRegion(t *testing.T) {
 	rt := &recordingTransport{}
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{
-		AWS:        &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "token")},
+	c, err := lambdafan.New(lambdafan.Config{
+		AWS:        aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "token")},
 		HTTPClient: &http.Client{Transport: rt},
 	})
 	if err != nil {

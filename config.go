@@ -39,22 +39,13 @@ const MaxConcurrency = 100_000
 // Config configures a [Client]. It is passed by value to [New]; the zero
 // value of each field selects the documented default.
 type Config struct {
-	// AWS is the AWS SDK configuration that supplies credentials, the
-	// default region and any custom CA bundle. Nil means
-	// config.LoadDefaultConfig with Profile: the SDK's full credential
-	// chain (environment, shared profiles, SSO, web identity, IMDS/ECS),
-	// cached and refreshed.
-	AWS *aws.Config
-	// Profile selects a shared-config profile when AWS is nil. Empty means
-	// AWS_PROFILE or "default".
-	Profile string
-
-	// Region is the default region for requests that name none. Empty
-	// means the AWS config's region.
-	Region string
-
-	// Credentials overrides AWS.Credentials when non-nil.
-	Credentials aws.CredentialsProvider
+	// AWS is the AWS SDK configuration: it supplies the credentials
+	// (AWS.Credentials, required), the default region for requests that
+	// name none (AWS.Region), any custom CA bundle, and the endpoint
+	// settings the SDK's Lambda client would read. Build it with
+	// config.LoadDefaultConfig and its options (a profile, a region,
+	// static credentials), or by hand; [NewDefault] loads the default one.
+	AWS aws.Config
 
 	// EndpointURL overrides the endpoint host for every region, e.g.
 	// "http://127.0.0.1:9001" for a local emulator. Requests are still

@@ -49,7 +49,7 @@ func TestCredentials_ProviderMessageWithheld(t *testing.T) {
 
 	srv := builtins(t)
 	var logs bytes.Buffer
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: &awsCfg, EndpointURL: srv.URL,
+	c, err := lambdafan.New(lambdafan.Config{AWS: awsCfg, EndpointURL: srv.URL,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

@@ -22,9 +22,28 @@
 // Result collects the stream, or its PayloadWriter takes it chunk by
 // chunk; [Client.InvokeStream] reads one stream as it arrives.
 //
-// Signing uses the AWS SDK for Go v2 SigV4 signer, credentials come from the
-// SDK's default credential chain (environment, shared profiles, SSO, web
-// identity, IMDS/ECS), and endpoints come from the Lambda service's own
-// endpoint rules, so every partition (aws, aws-cn, aws-us-gov, …) and the
-// FIPS and dual-stack variants work as they do in the SDK.
+// # Configuring AWS
+//
+// There is one way: [Config.AWS], an aws.Config as the SDK's own clients
+// take it (lambda.NewFromConfig). It supplies the credentials, the default
+// region, any CA bundle and the endpoint settings; [New] only reads it, so
+// it does no I/O and needs no context. [NewDefault] is the convenience for
+// the common case: it loads the SDK's default configuration
+// (config.LoadDefaultConfig, with any of its options) and calls New.
+// Overlapping fields (a profile, a region, a credentials provider next to
+// the aws.Config) were dropped so that no two settings can disagree; each
+// is an option of config.LoadDefaultConfig or a field of aws.Config:
+//
+//   - the default chain (environment, shared profiles, SSO, web identity,
+//     container and instance roles): NewDefault(ctx, cfg);
+//   - a profile: NewDefault(ctx, cfg, config.WithSharedConfigProfile("p"));
+//   - static credentials: New with Config.AWS = aws.Config{Region: …,
+//     Credentials: credentials.NewStaticCredentialsProvider(…)};
+//   - a custom endpoint (an emulator, a VPC endpoint): Config.EndpointURL,
+//     or AWS.BaseEndpoint / AWS_ENDPOINT_URL_LAMBDA as the SDK reads them.
+//
+// Signing uses the AWS SDK for Go v2 SigV4 signer, and endpoints come from
+// the Lambda service's own endpoint rules, so every partition (aws, aws-cn,
+// aws-us-gov, …) and the FIPS and dual-stack variants work as they do in
+// the SDK.
 package lambdafan

@@ -17,8 +17,8 @@ import (
 // The original snippet's example: a synchronous invocation in one region,
 // an asynchronous one in another, and a DryRun in the default region, with
 // every result back in input order. Here the requests go to a local
-// emulator; against AWS, leave Config.AWS nil to use the SDK's default
-// credential chain, and drop EndpointURL.
+// emulator; against AWS, build the client with lambdafan.NewDefault (the
+// SDK's default credential chain) and drop EndpointURL.
 func ExampleClient_InvokeAll() {
 	emu, _ := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
 	srv := httptest.NewServer(emu)
@@ -27,9 +27,11 @@ func ExampleClient_InvokeAll() {
 	ak, sk := emu.Credentials()
 
 	ctx := context.Background()
-	client, err := lambdafan.New(ctx, lambdafan.Config{
-		AWS:         &aws.Config{Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
-		Region:      "us-east-1", // the default region
+	client, err := lambdafan.New(lambdafan.Config{
+		AWS: aws.Config{
+			Region:      "us-east-1", // the default region
+			Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
+		},
 		EndpointURL: srv.URL,
 		Concurrency: 100,
 	})
@@ -61,8 +63,8 @@ func ExampleClient_Stream() {
 	ak, sk := emu.Credentials()
 
 	ctx := context.Background()
-	client, _ := lambdafan.New(ctx, lambdafan.Config{
-		AWS:         &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
+	client, _ := lambdafan.New(lambdafan.Config{
+		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
 		EndpointURL: srv.URL,
 	})
 	requests := func(yield func(lambdafan.Request) bool) {
@@ -112,9 +114,8 @@ func ExampleClient_InvokeStream() {
 	ak, sk := emu.Credentials()
 
 	ctx := context.Background()
-	client, err := lambdafan.New(ctx, lambdafan.Config{
-		AWS:         &aws.Config{Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
-		Region:      "us-east-1",
+	client, err := lambdafan.New(lambdafan.Config{
+		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
 		EndpointURL: srv.URL,
 	})
 	if err != nil {

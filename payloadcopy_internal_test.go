@@ -31,7 +31,7 @@ func payloadServer(t *testing.T, body []byte, contentLength, cut bool) *Client {
 		w.Write(body)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(t.Context(), Config{AWS: testAWSConfig(), EndpointURL: srv.URL, AttemptTimeout: 10 * time.Second, MaxAttempts: 1})
+	c, err := New(Config{AWS: testAWSConfig(), EndpointURL: srv.URL, AttemptTimeout: 10 * time.Second, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

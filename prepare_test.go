@@ -13,9 +13,8 @@ import (
 
 func newTestClient(t *testing.T, region string) *Client {
 	t.Helper()
-	c, err := New(t.Context(), Config{
-		AWS:    &aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
-		Region: region,
+	c, err := New(Config{
+		AWS: aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
 	})
 	if err != nil {
 		t.Fatal(err)

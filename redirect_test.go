@@ -29,8 +29,8 @@ func lambdaOK(n *atomic.Int64) http.HandlerFunc {
 
 // staticAWS is an AWS config with fixed credentials, a session token
 // included.
-func staticAWS() *aws.Config {
-	return &aws.Config{Region: "us-east-1",
+func staticAWS() aws.Config {
+	return aws.Config{Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "SESSIONTOKEN-d2f1c9e7")}
 }
 
@@ -62,7 +62,7 @@ func TestClient_NeverFollowsRedirects(t *testing.T) {
 		"another server":                otherSrv.URL + "/2015-03-31/functions/f/invocations",
 	}
 	for clientName, hc := range clients {
-		c, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: staticAWS(), EndpointURL: srv.URL, HTTPClient: hc})
+		c, err := lambdafan.New(lambdafan.Config{AWS: staticAWS(), EndpointURL: srv.URL, HTTPClient: hc})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,8 +12,8 @@ import (
 )
 
 func TestClient_Resolve(t *testing.T) {
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{
-		AWS: &aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
+	c, err := lambdafan.New(lambdafan.Config{
+		AWS: aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
 	})
 	if err != nil {
 		t.Fatal(err)

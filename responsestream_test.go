@@ -278,10 +278,9 @@ func eventServer(t *testing.T, write func(w http.ResponseWriter, enc func(eventT
 		})
 	}))
 	t.Cleanup(hs.Close)
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{
-		Region:      "us-east-1",
+	c, err := lambdafan.New(lambdafan.Config{
+		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")},
 		EndpointURL: hs.URL,
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		RetryUnsafe: true, // proves that what follows is never retried unless unsafe
 		MaxAttempts: 1,
 	})

@@ -143,7 +143,7 @@ func TestRetry_ConnectionRefusedIsRetried(t *testing.T) {
 	ln.Close() // nothing listens there now
 	srv := builtins(t)
 	awsCfg := srv.AWSConfig()
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: &awsCfg, EndpointURL: "http://" + addr,
+	c, err := lambdafan.New(lambdafan.Config{AWS: awsCfg, EndpointURL: "http://" + addr,
 		MaxAttempts: 3, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -205,18 +205,18 @@ func TestRetry_CertificateErrorsAreNotRetried(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		awsCfg   *aws.Config
+		awsCfg   aws.Config
 		endpoint string
 		want     error
 	}{
 		// httptest's certificate is signed by an authority nobody trusts.
 		{"unknown authority", staticAWS(), srv.URL, x509.UnknownAuthorityError{}},
 		// Trusted, but issued for 127.0.0.1 and example.com only.
-		{"wrong host name", &trusting, "https://localhost:" + port, x509.HostnameError{}},
+		{"wrong host name", trusting, "https://localhost:" + port, x509.HostnameError{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := lambdafan.New(t.Context(), lambdafan.Config{AWS: tt.awsCfg, EndpointURL: tt.endpoint,
+			c, err := lambdafan.New(lambdafan.Config{AWS: tt.awsCfg, EndpointURL: tt.endpoint,
 				BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 			if err != nil {
 				t.Fatal(err)

@@ -43,8 +43,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	run := func(secret string) []lambdafan.Result {
-		c, err := lambdafan.New(t.Context(), lambdafan.Config{
-			AWS:         &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKeyID, secret, token)},
+		c, err := lambdafan.New(lambdafan.Config{
+			AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKeyID, secret, token)},
 			EndpointURL: srv.URL, Logger: logger, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond,
 		})
 		if err != nil {
@@ -143,8 +143,8 @@ func TestSecretsNeverLeak_ServerEchoes(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			var logs bytes.Buffer
-			c, err := lambdafan.New(t.Context(), lambdafan.Config{
-				AWS: &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", secret, token)},
+			c, err := lambdafan.New(lambdafan.Config{
+				AWS: aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", secret, token)},
 				// The 500 is retried, so the debug log records its error.
 				EndpointURL: srv.URL, MaxAttempts: 2, RetryUnsafe: true, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond,
 				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -193,7 +193,7 @@ func TestNew_EndpointURLPasswordNeverEchoed(t *testing.T) {
 				} else {
 					awsCfg.BaseEndpoint = aws.String(raw)
 				}
-				c, err := lambdafan.New(t.Context(), cfg)
+				c, err := lambdafan.New(cfg)
 				var shown string
 				if err != nil {
 					shown = err.Error()
@@ -228,8 +228,8 @@ func TestSecretsNeverLeak_MalformedResponse(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var logs bytes.Buffer
-	c, err := lambdafan.New(t.Context(), lambdafan.Config{
-		AWS:         &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "SECRETKEY-4be1", token)},
+	c, err := lambdafan.New(lambdafan.Config{
+		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "SECRETKEY-4be1", token)},
 		EndpointURL: srv.URL, MaxAttempts: 2, RetryUnsafe: true, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})

@@ -62,12 +62,9 @@ const (
 // runLambdafan streams the requests through the library's Client, which
 // loads the AWS configuration (and so AWS_CA_BUNDLE) itself.
 func runLambdafan(ctx context.Context, j job, pooled bool) (int64, error) {
-	c, err := lambdafan.New(ctx, lambdafan.Config{
-		Region:      benchRegion,
-		EndpointURL: j.url,
-		Concurrency: j.c,
-		Credentials: credentials.NewStaticCredentialsProvider(benchKeyID, benchSecret, ""),
-	})
+	c, err := lambdafan.NewDefault(ctx, lambdafan.Config{EndpointURL: j.url, Concurrency: j.c},
+		config.WithRegion(benchRegion),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(benchKeyID, benchSecret, "")))
 	if err != nil {
 		return 0, err
 	}

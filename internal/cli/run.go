@@ -33,7 +33,7 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 	out := newResultWriter(env.output, env.opts.ordered, 16*env.opts.concurrency+1024, watcher.outputError)
 	meter := env.startMeter(summary, start)
 
-	stopErr, readErr := env.pump(intake, inFlight, out, summary, watcher)
+	readErr, stopErr := env.pump(intake, inFlight, out, summary, watcher)
 	interrupted := watcher.stop()
 	if meter != nil {
 		meter.Stop()
@@ -59,9 +59,11 @@ func (env *invokeEnv) run(ctx context.Context, signals <-chan os.Signal) int {
 }
 
 // pump feeds the decoded input through the client and writes each result.
-// It returns the error that stopped the run early — credentials refused,
-// or the journal failing — if any, and the input's read error.
-func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, summary *progress.Summary, watcher *signalWatcher) (stopErr error, readErr func() error) {
+// It returns the function that reports the input's read error (not to be
+// called after an interruption, when the reader may still be blocked in a
+// read of standard input) and the error that stopped the run early —
+// credentials refused, or the journal failing — if any.
+func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, summary *progress.Summary, watcher *signalWatcher) (readErr func() error, stopErr error) {
 	items, readErr := jsonl.Decode(env.input, env.opts.decodeOptions())
 	queue := newReadAhead()
 	var reader sync.WaitGroup
@@ -93,7 +95,7 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 		// about to exit, so it is left behind then.
 		reader.Wait()
 	}
-	return stopErr, readErr
+	return readErr, stopErr
 }
 
 // stopsTheRun reports the errors after which the client stops the run:

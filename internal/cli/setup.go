@@ -254,7 +254,6 @@ func newStore(ctx context.Context, profile string, stdio Stdio) store.Store {
 func (env *invokeEnv) newClient(ctx context.Context) error {
 	opts := env.opts
 	cfg := lambdafan.Config{
-		Region:                opts.region,
 		EndpointURL:           opts.endpointURL,
 		UseFIPS:               opts.fips,
 		UseDualStack:          opts.dualStack,
@@ -274,7 +273,7 @@ func (env *invokeEnv) newClient(ctx context.Context) error {
 			return err
 		}
 		env.closers = append(env.closers, local.close)
-		cfg.AWS = &aws.Config{
+		cfg.AWS = aws.Config{
 			Region:      cmp.Or(opts.region, localRegion),
 			Credentials: credentials.NewStaticCredentialsProvider(local.accessKeyID, local.secretAccessKey, ""),
 		}
@@ -285,7 +284,7 @@ func (env *invokeEnv) newClient(ctx context.Context) error {
 	} else if err := loadAWSConfig(ctx, opts, &cfg); err != nil {
 		return err
 	}
-	client, err := lambdafan.New(ctx, cfg)
+	client, err := lambdafan.New(cfg)
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
@@ -417,8 +416,9 @@ func loadAWSConfig(ctx context.Context, opts *invokeOptions, cfg *lambdafan.Conf
 	if err != nil {
 		return usagef("cannot load the AWS configuration: %v", err)
 	}
-	cfg.AWS = &awsCfg
-	if cmp.Or(opts.region, awsCfg.Region) == "" {
+	awsCfg.Region = cmp.Or(opts.region, awsCfg.Region)
+	cfg.AWS = awsCfg
+	if awsCfg.Region == "" {
 		return usagef("no default region: pass --region, set AWS_REGION, or set region in your AWS profile (requests may also name their own region)")
 	}
 	if awsCfg.Credentials == nil {

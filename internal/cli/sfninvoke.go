@@ -34,7 +34,9 @@ func runInvokeSFN(ctx context.Context, opts *invokeOptions, stdio Stdio, signals
 	if err := out.check(); err != nil {
 		return exitStatus(err, stdio.Err)
 	}
-	client, err := lambdafan.New(ctx, lambdafan.Config{AWS: &env.aws, Region: env.region})
+	awsCfg := env.aws
+	awsCfg.Region = env.region
+	client, err := lambdafan.New(lambdafan.Config{AWS: awsCfg})
 	if err != nil {
 		return exitStatus(usagef("%v", err), stdio.Err)
 	}
