@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Client invokes Lambda functions. It is safe for concurrent use; create one
@@ -56,7 +56,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	applySDKEndpointSettings(*awsCfg, &cfg)
 	cfg.Region = cmp.Or(cfg.Region, awsCfg.Region)
 	if cfg.Region != "" {
-		if err := fnname.CheckRegion(cfg.Region); err != nil {
+		if err := lambdaapi.CheckRegion(cfg.Region); err != nil {
 			return nil, fmt.Errorf("default region: %w", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 	"github.com/lambdafan/lambdafan/internal/redact"
 )
 
@@ -107,7 +107,7 @@ func (ep *endpoint) functionURL(prefix, escapedName, suffix, qualifier string) *
 	path, _ := url.PathUnescape(raw) // raw was built from valid escapes
 	u := &url.URL{Scheme: ep.scheme, Host: ep.host, Path: path, RawPath: raw}
 	if qualifier != "" {
-		u.RawQuery = "Qualifier=" + fnname.EscapePathSegment(qualifier)
+		u.RawQuery = "Qualifier=" + lambdaapi.EscapePathSegment(qualifier)
 	}
 	return u
 }

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 const latest = "$LATEST"
@@ -41,7 +41,7 @@ func (f Function) Validate() error {
 
 // newFunction validates def and applies its defaults.
 func newFunction(def Function) (*function, error) {
-	if err := fnname.CheckName(def.Name); err != nil {
+	if err := lambdaapi.CheckName(def.Name); err != nil {
 		return nil, err
 	}
 	if (def.Handler == nil) == (len(def.Command) == 0) {
@@ -86,7 +86,7 @@ func newFunction(def Function) (*function, error) {
 		}
 	}
 	for alias, version := range def.Aliases {
-		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
+		if err := lambdaapi.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
 			return nil, fmt.Errorf("function %s: %q is not a valid alias name", def.Name, alias)
 		}
 		if version != latest {
