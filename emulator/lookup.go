@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"strconv"
+
 	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
@@ -22,18 +24,18 @@ type target struct {
 func parseFunctionName(name string, query map[string][]string) (lambdaapi.Name, string, *apiError) {
 	parsed, err := lambdaapi.Parse(name)
 	switch {
-	case len(name) > maxFunctionNameLen:
-		return parsed, "", errValidation(name, "functionName", "Member must have length less than or equal to 256")
+	case len(name) > lambdaapi.MaxFunctionNameLen:
+		return parsed, "", errValidation(name, "functionName", "Member must have length less than or equal to "+strconv.Itoa(lambdaapi.MaxFunctionNameLen))
 	case err != nil:
-		return parsed, "", errValidation(name, "functionName", "Member must satisfy regular expression pattern: "+functionNamePattern)
+		return parsed, "", errValidation(name, "functionName", "Member must satisfy regular expression pattern: "+lambdaapi.FunctionNamePattern)
 	}
 	var qualifier string
-	if q, ok := query["Qualifier"]; ok {
+	if q, ok := query[lambdaapi.QualifierParam]; ok {
 		if len(q) > 0 {
 			qualifier = q[0]
 		}
 		if lambdaapi.CheckQualifier(qualifier) != nil {
-			return parsed, "", errValidation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "+qualifierPattern)
+			return parsed, "", errValidation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "+lambdaapi.QualifierPattern)
 		}
 	}
 	return parsed, qualifier, nil

@@ -18,7 +18,7 @@ import (
 )
 
 // latest is the only version the emulator has, the one aliases map to.
-const latest = "$LATEST"
+const latest = lambdaapi.Latest
 
 // File is a functions file loaded by [Load]: the functions to serve and
 // the account settings. Close it once the [emulator.Server] serving its

@@ -33,6 +33,11 @@ const (
 	maxQualifierLen = 128
 )
 
+// Latest is the qualifier of a function's unpublished version, the one
+// an unqualified FunctionName invokes, and the HeaderExecutedVersion of an
+// answer it gave.
+const Latest = "$LATEST"
+
 // The FunctionName and Qualifier patterns of the Lambda API model, as
 // AWS's validation errors quote them.
 const (
@@ -148,7 +153,7 @@ func CheckQualifier(q string) error {
 	if len(q) > maxQualifierLen {
 		return fmt.Errorf("qualifier is %d characters, longer than the maximum of %d", len(q), maxQualifierLen)
 	}
-	if q == "$LATEST" || q == "$LATEST.PUBLISHED" {
+	if q == Latest || q == Latest+".PUBLISHED" {
 		return nil
 	}
 	for i := 0; i < len(q); i++ {

@@ -29,7 +29,7 @@ const (
 // maxResponseBytes is the largest response a runtime may post: Lambda's
 // 6 MB synchronous limit, plus the 100 bytes its own error message admits
 // ("maximum allowed payload size (6291556 bytes)").
-const maxResponseBytes = 6291556
+const maxResponseBytes = lambdaapi.MaxSyncPayloadBytes + 100
 
 // Canonical header names.
 const (

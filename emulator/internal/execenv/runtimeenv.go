@@ -42,7 +42,7 @@ func resolveProgram(name string) (string, error) {
 const (
 	// latest is AWS_LAMBDA_FUNCTION_VERSION: the emulator runs no other
 	// version.
-	latest = "$LATEST"
+	latest = lambdaapi.Latest
 	// runtimeExecutionEnv is AWS_EXECUTION_ENV: the OS-only runtime that
 	// Go (and other compiled) handlers use in Lambda.
 	runtimeExecutionEnv = "AWS_Lambda_provided.al2023"
