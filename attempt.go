@@ -19,27 +19,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 	"github.com/lambdafan/lambdafan/internal/redact"
 	"github.com/lambdafan/lambdafan/internal/transport"
-)
-
-// Header names of the Invoke API.
-const (
-	headerInvocationType = "X-Amz-Invocation-Type"
-	headerLogType        = "X-Amz-Log-Type"
-	headerClientContext  = "X-Amz-Client-Context"
-	headerFunctionError  = "X-Amz-Function-Error"
-	headerLogResult      = "X-Amz-Log-Result"
-	headerExecVersion    = "X-Amz-Executed-Version"
-	headerRequestID      = "X-Amzn-Requestid" // canonical form of x-amzn-RequestId
-	headerErrorType      = "X-Amzn-Errortype" // canonical form of x-amzn-ErrorType
-	headerRetryAfter     = "Retry-After"
 )
 
 // maxResponseBytes bounds a response body: Lambda's 6 MB response limit
 // plus room for an error envelope. A longer body is an error
 // ([ErrResponseTooLarge]), never cut short.
-const maxResponseBytes = 6*1024*1024 + 64*1024
+const maxResponseBytes = lambdaapi.MaxSyncPayloadBytes + 64*1024
 
 // attempt makes one signed HTTP attempt and records its outcome in res. It
 // returns nil on success and the attempt's error otherwise.
@@ -70,11 +58,11 @@ func (c *Client) attempt(ctx context.Context, p *prepared, res *Result) error {
 		return &TransportError{Sent: st.wrote.Load(), Err: scrubError(unwrapURLError(err), creds)}
 	}
 	res.StatusCode = resp.StatusCode
-	res.RequestID = resp.Header.Get(headerRequestID)
+	res.RequestID = resp.Header.Get(lambdaapi.HeaderRequestID)
 	if p.stream && resp.StatusCode == http.StatusOK {
 		return readEventStream(resp, p, res, creds)
 	}
-	if p.payloadWriter != nil && resp.StatusCode == http.StatusOK && resp.Header.Get(headerFunctionError) == "" {
+	if p.payloadWriter != nil && resp.StatusCode == http.StatusOK && resp.Header.Get(lambdaapi.HeaderFunctionError) == "" {
 		return copyPayload(resp, p, res, creds)
 	}
 	body, err := readBody(resp)
@@ -115,15 +103,15 @@ func (c *Client) newRequest(ctx context.Context, p *prepared, creds aws.Credenti
 	// RequestResponse is the API's default invocation type, so, like the
 	// AWS SDKs, send the header only for the others.
 	if p.invocationType != RequestResponse {
-		h[headerInvocationType] = c.headers.invocationType[p.invocationType]
+		h[lambdaapi.HeaderInvocationType] = c.headers.invocationType[p.invocationType]
 	}
 	if p.logType == LogTail {
-		h[headerLogType] = c.headers.logTail
+		h[lambdaapi.HeaderLogType] = c.headers.logTail
 	}
 	if p.clientContext != "" {
-		h[headerClientContext] = []string{p.clientContext}
+		h[lambdaapi.HeaderClientContext] = []string{p.clientContext}
 	}
-	if err := c.signer.SignHTTP(ctx, creds, req, p.payloadHash, "lambda", p.region, c.now()); err != nil {
+	if err := c.signer.SignHTTP(ctx, creds, req, p.payloadHash, lambdaapi.SigningName, p.region, c.now()); err != nil {
 		return nil, fmt.Errorf("sign request: %w", err)
 	}
 	return req, nil
@@ -208,25 +196,22 @@ func readBody(resp *http.Response) ([]byte, error) {
 func decodeResponse(resp *http.Response, body []byte, res *Result, creds aws.Credentials) error {
 	res.Payload = body
 	h := resp.Header
-	res.ExecutedVersion = h.Get(headerExecVersion)
+	res.ExecutedVersion = h.Get(lambdaapi.HeaderExecutedVersion)
 	if resp.StatusCode >= 300 {
 		if len(body) > 0 {
 			res.Payload = []byte(redact.Text(string(body), creds.SecretAccessKey, creds.SessionToken))
 		}
 		return decodeInvokeError(resp.StatusCode, h, body, res.RequestID, creds)
 	}
-	if logs := h.Get(headerLogResult); logs != "" {
+	if logs := h.Get(lambdaapi.HeaderLogResult); logs != "" {
 		if b, err := base64.StdEncoding.DecodeString(logs); err == nil {
 			res.LogTail = string(b)
 		}
 	}
-	if kind := h.Get(headerFunctionError); kind != "" {
+	if kind := h.Get(lambdaapi.HeaderFunctionError); kind != "" {
 		res.FunctionError = kind
 		fe := &FunctionError{Kind: kind, Details: body}
-		var doc struct {
-			ErrorType    string `json:"errorType"`
-			ErrorMessage string `json:"errorMessage"`
-		}
+		var doc lambdaapi.FunctionErrorDocument
 		if json.Unmarshal(body, &doc) == nil {
 			fe.ErrorType, fe.ErrorMessage = doc.ErrorType, doc.ErrorMessage
 		}
@@ -262,7 +247,7 @@ func decodeInvokeError(status int, h http.Header, body []byte, requestID string,
 		Reason  string `json:"Reason"`
 	}
 	_ = json.Unmarshal(body, &doc) // a non-JSON body leaves the fields empty
-	e.Type = h.Get(headerErrorType)
+	e.Type = h.Get(lambdaapi.HeaderErrorType)
 	if e.Type == "" {
 		e.Type = cmp.Or(doc.Type1, doc.Code)
 	}
@@ -283,7 +268,7 @@ func decodeInvokeError(status int, h http.Header, body []byte, requestID string,
 		}
 	}
 	e.Reason = scrub(doc.Reason)
-	if ra := h.Get(headerRetryAfter); ra != "" {
+	if ra := h.Get(lambdaapi.HeaderRetryAfter); ra != "" {
 		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 {
 			e.RetryAfter = time.Duration(secs * float64(time.Second))
 		} else if t, err := http.ParseTime(ra); err == nil {

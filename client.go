@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 	"github.com/lambdafan/lambdafan/internal/transport"
 )
 
@@ -44,7 +44,7 @@ func New(cfg Config) (*Client, error) {
 	awsCfg := &cfg.AWS
 	applySDKEndpointSettings(*awsCfg, &cfg)
 	if awsCfg.Region != "" {
-		if err := fnname.CheckRegion(awsCfg.Region); err != nil {
+		if err := lambdaapi.CheckRegion(awsCfg.Region); err != nil {
 			return nil, fmt.Errorf("default region: %w", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 	"github.com/lambdafan/lambdafan/internal/redact"
 )
 
@@ -82,11 +82,11 @@ func newEndpoint(u url.URL) (*endpoint, error) {
 // The paths of the two invoke operations, around the escaped function
 // name.
 const (
-	invokePath       = "/2015-03-31/functions/"
-	invokeSuffix     = "/invocations"
-	invokeStreamPath = "/2021-11-15/functions/"
+	invokePath       = lambdaapi.FunctionsPath + "/"
+	invokeSuffix     = "/" + lambdaapi.InvocationsSegment
+	invokeStreamPath = lambdaapi.StreamFunctionsPath + "/"
 	// invokeStreamSuffix is InvokeWithResponseStream's.
-	invokeStreamSuffix = "/response-streaming-invocations"
+	invokeStreamSuffix = "/" + lambdaapi.StreamInvocationsSegment
 )
 
 // invokeURL builds the Invoke API URL for an already escaped function name
@@ -107,7 +107,7 @@ func (ep *endpoint) functionURL(prefix, escapedName, suffix, qualifier string) *
 	path, _ := url.PathUnescape(raw) // raw was built from valid escapes
 	u := &url.URL{Scheme: ep.scheme, Host: ep.host, Path: path, RawPath: raw}
 	if qualifier != "" {
-		u.RawQuery = "Qualifier=" + fnname.EscapePathSegment(qualifier)
+		u.RawQuery = lambdaapi.QualifierParam + "=" + lambdaapi.EscapePathSegment(qualifier)
 	}
 	return u
 }

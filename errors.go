@@ -14,7 +14,9 @@ import (
 // because one of its fields is invalid. Nothing was invoked.
 type RequestError struct {
 	// Field names the offending Request field, using the JSON Lines input
-	// names ("function_name", "invocation_type", "payload", …).
+	// names ("function_name", "invocation_type", "payload", …). It is
+	// empty when no one field is at fault (an input line that is not a
+	// request object).
 	Field string
 	// Err says what is wrong with it.
 	Err error

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // prepared is a validated request, ready to be signed and sent any number
@@ -73,9 +73,9 @@ func (c *Client) prepare(ctx context.Context, req *Request) (*prepared, error) {
 			host:     ep.host,
 		}
 		if req.ResponseStream {
-			rt.url = ep.invokeStreamURL(fnname.EscapePathSegment(req.FunctionName), ck.qualifier)
+			rt.url = ep.invokeStreamURL(lambdaapi.EscapePathSegment(req.FunctionName), ck.qualifier)
 		} else {
-			rt.url = ep.invokeURL(fnname.EscapePathSegment(req.FunctionName), ck.qualifier)
+			rt.url = ep.invokeURL(lambdaapi.EscapePathSegment(req.FunctionName), ck.qualifier)
 		}
 		c.endpoints.routes.store(key, rt)
 	}
@@ -114,9 +114,9 @@ type checked struct {
 // only once their checks passed, so those are skipped, and ck's function
 // and qualifier are left empty (the route has what they give).
 func check(req *Request, defaultRegion string, rt *route) (ck checked, err error) {
-	var fn fnname.Name
+	var fn lambdaapi.Name
 	if rt == nil {
-		if fn, err = fnname.Parse(req.FunctionName); err != nil {
+		if fn, err = lambdaapi.Parse(req.FunctionName); err != nil {
 			return ck, &RequestError{Field: "function_name", Err: err}
 		}
 	}
@@ -169,10 +169,10 @@ func check(req *Request, defaultRegion string, rt *route) (ck checked, err error
 // name and returns the qualifier to send in the query string ("" when the
 // name already carries it) and the region to invoke in: req's, the ARN's,
 // or else defaultRegion.
-func checkRoute(fn fnname.Name, req *Request, defaultRegion string) (qualifier, region string, err error) {
+func checkRoute(fn lambdaapi.Name, req *Request, defaultRegion string) (qualifier, region string, err error) {
 	qualifier = req.Qualifier
 	if qualifier != "" {
-		if err := fnname.CheckQualifier(qualifier); err != nil {
+		if err := lambdaapi.CheckQualifier(qualifier); err != nil {
 			return "", "", &RequestError{Field: "qualifier", Err: err}
 		}
 		if fn.Qualifier != "" && fn.Qualifier != qualifier {
@@ -185,7 +185,7 @@ func checkRoute(fn fnname.Name, req *Request, defaultRegion string) (qualifier, 
 
 	switch {
 	case req.Region != "":
-		if err := fnname.CheckRegion(req.Region); err != nil {
+		if err := lambdaapi.CheckRegion(req.Region); err != nil {
 			return "", "", &RequestError{Field: "region", Err: err}
 		}
 		if fn.Region != "" && fn.Region != req.Region {
@@ -197,7 +197,7 @@ func checkRoute(fn fnname.Name, req *Request, defaultRegion string) (qualifier, 
 	case defaultRegion != "":
 		// A client's default region was checked by New; Validate's
 		// caller may pass anything.
-		if err := fnname.CheckRegion(defaultRegion); err != nil {
+		if err := lambdaapi.CheckRegion(defaultRegion); err != nil {
 			return "", "", &RequestError{Field: "region", Err: fmt.Errorf("default region: %w", err)}
 		}
 		return qualifier, defaultRegion, nil

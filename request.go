@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // InvocationType selects how Lambda runs the function (the
@@ -138,17 +140,19 @@ type Request struct {
 // Size limits the Invoke API enforces, checked before a request is sent.
 const (
 	// MaxSyncPayloadBytes is the largest request payload of a synchronous
-	// (RequestResponse or DryRun) invocation: 6 MB.
-	MaxSyncPayloadBytes = 6 * 1024 * 1024
+	// (RequestResponse or DryRun) invocation: 6 MB (6,291,456 bytes).
+	MaxSyncPayloadBytes = lambdaapi.MaxSyncPayloadBytes
 	// MaxAsyncPayloadBytes is the largest request payload of an Event
-	// invocation: 1 MB.
-	MaxAsyncPayloadBytes = 1024 * 1024
-	// MaxClientContextBytes is the largest base64-encoded client context.
-	MaxClientContextBytes = 3583
+	// invocation: 1 MB (1,048,576 bytes).
+	MaxAsyncPayloadBytes = lambdaapi.MaxAsyncPayloadBytes
+	// MaxClientContextBytes is the largest base64-encoded client context:
+	// 3,583 bytes.
+	MaxClientContextBytes = lambdaapi.MaxClientContextBytes
 	// MaxStreamedPayloadBytes is the largest response a function may
-	// stream through InvokeWithResponseStream: 200 MB. A longer stream is
-	// refused ([ErrResponseTooLarge]) rather than collected.
-	MaxStreamedPayloadBytes = 200 * 1024 * 1024
+	// stream through InvokeWithResponseStream: 200 MB (209,715,200
+	// bytes). A longer stream is refused ([ErrResponseTooLarge]) rather
+	// than collected.
+	MaxStreamedPayloadBytes = lambdaapi.MaxStreamedResponseBytes
 )
 
 // encodeJSONValue turns a Payload or ClientContext value into the bytes to

@@ -3,7 +3,7 @@ package lambdafan
 import (
 	"context"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Resolved is a request as the client would send it: checked, its region
@@ -45,7 +45,7 @@ func (c *Client) Resolve(ctx context.Context, req Request) (Resolved, error) {
 		return Resolved{}, err
 	}
 	qualifier := req.Qualifier
-	if fn, err := fnname.Parse(req.FunctionName); err == nil && fn.Qualifier == qualifier {
+	if fn, err := lambdaapi.Parse(req.FunctionName); err == nil && fn.Qualifier == qualifier {
 		qualifier = "" // already in the name, as prepare sends it
 	}
 	return Resolved{

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 	"github.com/lambdafan/lambdafan/internal/redact"
 )
 
@@ -40,7 +41,7 @@ const (
 // streamFunctionErrorKind is the Result.FunctionError of a stream that
 // ended with an error: InvokeComplete names the error's type but no kind,
 // and Invoke answers the same failure with "Unhandled".
-const streamFunctionErrorKind = "Unhandled"
+const streamFunctionErrorKind = lambdaapi.FunctionErrorUnhandled
 
 // ErrPayloadWrite reports that a Request's PayloadWriter, or the writer it
 // returned, failed. The function ran; its answer could not be stored. It
@@ -73,7 +74,7 @@ type invokeComplete struct {
 // one cut short, malformed, too long, or that could not be stored.
 func readEventStream(resp *http.Response, p *prepared, res *Result, creds aws.Credentials) error {
 	defer resp.Body.Close()
-	res.ExecutedVersion = resp.Header.Get(headerExecVersion)
+	res.ExecutedVersion = resp.Header.Get(lambdaapi.HeaderExecutedVersion)
 	res.Payload = nil // an earlier attempt's error answer
 	sent := func(err error) error { return &TransportError{Sent: true, Err: scrubError(err, creds)} }
 	var w io.Writer
@@ -162,10 +163,7 @@ func completeStream(done *invokeComplete, res *Result) error {
 	}
 	res.FunctionError = streamFunctionErrorKind
 	fe := &FunctionError{Kind: streamFunctionErrorKind, ErrorType: done.ErrorCode, Details: []byte(done.ErrorDetails)}
-	var doc struct {
-		ErrorType    string `json:"errorType"`
-		ErrorMessage string `json:"errorMessage"`
-	}
+	var doc lambdaapi.FunctionErrorDocument
 	if json.Unmarshal(fe.Details, &doc) == nil {
 		fe.ErrorMessage = doc.ErrorMessage
 		if fe.ErrorType == "" {

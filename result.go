@@ -9,7 +9,10 @@ import (
 // Result is the outcome of one [Request]. Every request produces exactly
 // one Result, whether it succeeded, was rejected before sending, or failed.
 type Result struct {
-	// Index is the request's position in the input, counting from 0.
+	// Index is the request's position in the input, counting from 0. It
+	// is -1 in a Result the Client did not make: one a program builds
+	// for a request it never passed to the Client (an input line that is
+	// not a request, say), so that every request has its Result.
 	Index int
 	// ID is the Request's ID, unchanged.
 	ID string

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // serverOptions configure the fake Lambda endpoint process.
@@ -56,7 +58,7 @@ type fakeLambda struct {
 // that the machine's cores go to the clients being measured.
 var (
 	jsonContentType = []string{"application/json"}
-	latestVersion   = []string{"$LATEST"}
+	latestVersion   = []string{lambdaapi.Latest}
 )
 
 func (f *fakeLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -85,14 +87,16 @@ func (f *fakeLambda) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h["X-Amz-Executed-Version"] = latestVersion
-	h["X-Amzn-Requestid"] = []string{f.requestID()}
+	h[lambdaapi.HeaderExecutedVersion] = latestVersion
+	h[lambdaapi.HeaderRequestID] = []string{f.requestID()}
 	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
 }
 
-// requestID returns a unique UUID-shaped request ID.
+// requestID returns a unique UUID-shaped request ID. It counts rather than
+// call lambdaapi.NewRequestID, whose crypto/rand read per request would be
+// the fake's cost, not the measured client's.
 func (f *fakeLambda) requestID() string {
 	b := make([]byte, 0, 36)
 	b = append(b, "00000000-0000-4000-8000-"...)

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // The in-process client variants. Each one invokes the function "bench" n
@@ -154,7 +155,7 @@ func runRaw(ctx context.Context, j job) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	url := j.url + "/2015-03-31/functions/" + benchFunction + "/invocations"
+	url := j.url + lambdaapi.InvokePath(benchFunction)
 	var bufs sync.Pool
 	return fanOut(j.n, j.c, func() bool {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j.payload))
@@ -177,7 +178,7 @@ func runRawSigned(ctx context.Context, j job) (int64, error) {
 	}
 	signer := v4.NewSigner()
 	creds := aws.Credentials{AccessKeyID: benchKeyID, SecretAccessKey: benchSecret, Source: "bench"}
-	url := j.url + "/2015-03-31/functions/" + benchFunction + "/invocations"
+	url := j.url + lambdaapi.InvokePath(benchFunction)
 	var bufs sync.Pool
 	return fanOut(j.n, j.c, func() bool {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j.payload))
@@ -186,7 +187,7 @@ func runRawSigned(ctx context.Context, j job) (int64, error) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		sum := sha256.Sum256(j.payload)
-		if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", benchRegion, time.Now()); err != nil {
+		if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), lambdaapi.SigningName, benchRegion, time.Now()); err != nil {
 			return false
 		}
 		return sendAndCheck(client, req, j.payload, &bufs)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // apiRequest is an authenticated API call on its way to its operation.
@@ -41,7 +43,7 @@ const (
 // any path gets a 403.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
-	requestID := newRequestID()
+	requestID := lambdaapi.NewRequestID()
 	var in admitted
 	aerr := s.admit(r, &in)
 	defer in.release()
@@ -86,9 +88,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // without the trailing slash, which the API reference and older SDKs send
 // ("GET /2016-08-19/account-settings/") and aws-sdk-go-v2 does not.
 func route(method, path string) (operation, string) {
-	if rest, ok := strings.CutPrefix(path, "/2021-11-15/functions/"); ok {
+	if rest, ok := strings.CutPrefix(path, lambdaapi.StreamFunctionsPath+"/"); ok {
 		name, sub, _ := strings.Cut(rest, "/")
-		if method == http.MethodPost && name != "" && sub == "response-streaming-invocations" {
+		if method == http.MethodPost && name != "" && sub == lambdaapi.StreamInvocationsSegment {
 			return opInvokeStream, name
 		}
 		return opUnknown, ""
@@ -99,7 +101,7 @@ func route(method, path string) (operation, string) {
 		}
 		return opUnknown, ""
 	}
-	rest, ok := strings.CutPrefix(path, "/2015-03-31/functions")
+	rest, ok := strings.CutPrefix(path, lambdaapi.FunctionsPath)
 	switch {
 	case !ok:
 		return opUnknown, ""
@@ -116,7 +118,7 @@ func route(method, path string) (operation, string) {
 		return opUnknown, ""
 	}
 	switch {
-	case method == http.MethodPost && sub == "invocations":
+	case method == http.MethodPost && sub == lambdaapi.InvocationsSegment:
 		return opInvoke, name
 	case method == http.MethodGet && sub == "" && !strings.HasSuffix(rest, "/"):
 		return opGetFunction, name
@@ -139,7 +141,7 @@ func writeJSON(w http.ResponseWriter, requestID string, v any) {
 	h := w.Header()
 	h["Content-Type"] = contentTypeJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	h["X-Amzn-Requestid"] = []string{requestID}
+	h[lambdaapi.HeaderRequestID] = []string{requestID}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }

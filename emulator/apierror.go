@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // apiError is an error answer of the Invoke API in Lambda's rest-json wire
@@ -46,7 +48,7 @@ type apiError struct {
 func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 func userError(status int, code, format string, args ...any) *apiError {
-	return &apiError{status: status, code: code, kind: "User", message: fmt.Sprintf(format, args...)}
+	return &apiError{status: status, code: code, kind: lambdaapi.ErrorKindUser, message: fmt.Sprintf(format, args...)}
 }
 
 // frontEndError is an error answered before the request reaches Lambda
@@ -93,10 +95,10 @@ func (e *apiError) write(w http.ResponseWriter, requestID string) {
 	h := w.Header()
 	h["Content-Type"] = contentTypeJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	h["X-Amzn-Requestid"] = []string{requestID}
-	h["X-Amzn-Errortype"] = []string{e.code}
+	h[lambdaapi.HeaderRequestID] = []string{requestID}
+	h[lambdaapi.HeaderErrorType] = []string{e.code}
 	if e.retryAfter > 0 {
-		h["Retry-After"] = []string{strconv.Itoa(int((e.retryAfter + time.Second - 1) / time.Second))}
+		h[lambdaapi.HeaderRetryAfter] = []string{strconv.Itoa(int((e.retryAfter + time.Second - 1) / time.Second))}
 	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(body)
@@ -207,14 +209,6 @@ func errValidation(value, member, constraint string) *apiError {
 		"1 validation error detected: Value '"+value+"' at '"+member+"' failed to satisfy constraint: "+constraint)
 }
 
-// The FunctionName and Qualifier patterns of the Lambda API model, as
-// validation errors quote them.
-const (
-	functionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?))(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?`
-	qualifierPattern    = `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`
-	maxFunctionNameLen  = 256
-)
-
 func errInvalidParameter(format string, args ...any) *apiError {
 	return userError(http.StatusBadRequest, "InvalidParameterValueException", format, args...)
 }
@@ -226,6 +220,6 @@ func errInvalidRequestContent(message string) *apiError {
 // errServiceException is Lambda's 500; its message is the one Lambda
 // sends (mentum/lambdaws#49).
 func errServiceException() *apiError {
-	return &apiError{status: http.StatusInternalServerError, code: "ServiceException", kind: "Service",
+	return &apiError{status: http.StatusInternalServerError, code: "ServiceException", kind: lambdaapi.ErrorKindService,
 		message: "An error occurred and the request cannot be processed.", capitalMessage: true}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // authenticator verifies SigV4 signatures by signing the received request
@@ -114,8 +116,8 @@ func (a *authenticator) checkHeaders(r *http.Request) (sigV4, time.Time, *apiErr
 		// ("Credential should be scoped to a valid region, not 'c'. ",
 		// dynalite's record of DynamoDB's front end).
 		return sig, signedAt, invalidSignature("Credential should be scoped to a valid region, not '%s'. ", sig.region)
-	case sig.service != "lambda":
-		return sig, signedAt, invalidSignature("Credential should be scoped to correct service: 'lambda'. ")
+	case sig.service != lambdaapi.SigningName:
+		return sig, signedAt, invalidSignature("Credential should be scoped to correct service: '%s'. ", lambdaapi.SigningName)
 	case sig.date != amzDate[:8]:
 		return sig, signedAt, invalidSignature(
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
@@ -240,11 +242,11 @@ func canonicalHeaderKey(lower string) string {
 	case "amz-sdk-request":
 		return "Amz-Sdk-Request"
 	case "x-amz-invocation-type":
-		return "X-Amz-Invocation-Type"
+		return lambdaapi.HeaderInvocationType
 	case "x-amz-log-type":
-		return "X-Amz-Log-Type"
+		return lambdaapi.HeaderLogType
 	case "x-amz-client-context":
-		return "X-Amz-Client-Context"
+		return lambdaapi.HeaderClientContext
 	case "x-amz-security-token":
 		return "X-Amz-Security-Token"
 	case "x-amz-content-sha256":

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Defaults used when a Config or Function field is left at its zero value.
@@ -59,12 +61,12 @@ const (
 
 // Payload limits of the Invoke API, in bytes.
 const (
-	MaxSyncPayloadBytes  = 6 * 1024 * 1024
-	MaxAsyncPayloadBytes = 1024 * 1024
-	// maxClientContextBytes is the largest base64 X-Amz-Client-Context.
-	maxClientContextBytes = 3583
-	// logTailBytes is how much of the log LogType Tail returns.
-	logTailBytes = 4096
+	// MaxSyncPayloadBytes is the largest request payload of a synchronous
+	// invocation: 6 MB (6,291,456 bytes).
+	MaxSyncPayloadBytes = lambdaapi.MaxSyncPayloadBytes
+	// MaxAsyncPayloadBytes is the largest request payload of an Event
+	// invocation: 1 MB (1,048,576 bytes).
+	MaxAsyncPayloadBytes = lambdaapi.MaxAsyncPayloadBytes
 )
 
 // Config configures a [Server]. The zero value of each field selects the

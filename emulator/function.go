@@ -9,10 +9,10 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
-const latest = "$LATEST"
+const latest = lambdaapi.Latest
 
 // function is a served function with its runtime state.
 type function struct {
@@ -41,7 +41,7 @@ func (f Function) Validate() error {
 
 // newFunction validates def and applies its defaults.
 func newFunction(def Function) (*function, error) {
-	if err := fnname.CheckName(def.Name); err != nil {
+	if err := lambdaapi.CheckName(def.Name); err != nil {
 		return nil, err
 	}
 	if (def.Handler == nil) == (len(def.Command) == 0) {
@@ -60,7 +60,7 @@ func newFunction(def Function) (*function, error) {
 		return nil, fmt.Errorf("function %s: memory size %d MB is outside 128..10240", def.Name, def.MemorySize)
 	}
 	f := &function{def: def, handler: def.Handler, aliases: maps.Clone(def.Aliases), maxRetries: DefaultMaxEventRetries,
-		revisionID: newRequestID(), aliasRevisions: make(map[string]string, len(def.Aliases))}
+		revisionID: lambdaapi.NewRequestID(), aliasRevisions: make(map[string]string, len(def.Aliases))}
 	if def.MaxEventRetries != nil {
 		if *def.MaxEventRetries < 0 || *def.MaxEventRetries > 2 {
 			return nil, fmt.Errorf("function %s: max event retries %d is outside 0..2", def.Name, *def.MaxEventRetries)
@@ -86,13 +86,13 @@ func newFunction(def Function) (*function, error) {
 		}
 	}
 	for alias, version := range def.Aliases {
-		if err := fnname.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
+		if err := lambdaapi.CheckQualifier(alias); err != nil || alias == latest || isNumber(alias) {
 			return nil, fmt.Errorf("function %s: %q is not a valid alias name", def.Name, alias)
 		}
 		if version != latest {
 			return nil, fmt.Errorf("function %s: alias %s maps to version %q; only $LATEST exists", def.Name, alias, version)
 		}
-		f.aliasRevisions[alias] = newRequestID()
+		f.aliasRevisions[alias] = lambdaapi.NewRequestID()
 	}
 	if r := def.ReservedConcurrency; r != nil {
 		if *r < 0 {

@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Invocation is one execution of a function, as a [Handler] sees it.
@@ -100,7 +100,7 @@ func (f HandlerFunc) Invoke(ctx context.Context, inv *Invocation) Output {
 // ErrorDocument returns the JSON error document a runtime reports for a
 // failed invocation: {"errorMessage": message, "errorType": errorType}.
 func ErrorDocument(errorType, message string) []byte {
-	return wire.ErrorDocument(errorType, message)
+	return lambdaapi.ErrorDocument(errorType, message)
 }
 
 // FunctionError is an error a HandlerFunc can return to choose its

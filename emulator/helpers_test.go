@@ -17,7 +17,7 @@ import (
 
 	"github.com/lambdafan/lambdafan/emulator"
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // newClient returns the real SDK Lambda client for srv, with retries off
@@ -49,7 +49,7 @@ type call struct {
 // invokePath is the Invoke API path of a function, the name escaped as one
 // path segment as SDKs do.
 func invokePath(function string) string {
-	return "/2015-03-31/functions/" + fnname.EscapePathSegment(function) + "/invocations"
+	return "/2015-03-31/functions/" + lambdaapi.EscapePathSegment(function) + "/invocations"
 }
 
 // request builds c's request for the server at baseURL.

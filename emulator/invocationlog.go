@@ -3,6 +3,8 @@ package emulator
 import (
 	"bytes"
 	"sync"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // maxLogLine bounds the part of a line an invocation's log holds back
@@ -12,7 +14,7 @@ const maxLogLine = 64 * 1024
 
 // invocationLog is one invocation's log as it is written: the platform's
 // lines (INIT_START, START, END, REPORT, …) and what the function prints.
-// It keeps only the last logTailBytes, for LogType Tail, in a ring buffer,
+// It keeps only the last LogTailBytes, for LogType Tail, in a ring buffer,
 // and passes the log on to Config.FunctionLog as it arrives, whole lines
 // at a time, so that however much a function prints the log takes
 // constant memory, and lines of invocations running at once do not
@@ -24,7 +26,7 @@ type invocationLog struct {
 
 	mu      sync.Mutex
 	keep    bool // keep the tail
-	ring    [logTailBytes]byte
+	ring    [lambdaapi.LogTailBytes]byte
 	written int64  // bytes written in all; the tail ends at written % len(ring)
 	partial []byte // the start of a line not yet passed to FunctionLog
 	last    byte   // the last byte written
@@ -66,7 +68,7 @@ func (l *invocationLog) writeLocked(p []byte) {
 	}
 }
 
-// appendTail copies the part of p that stays among the last logTailBytes
+// appendTail copies the part of p that stays among the last LogTailBytes
 // into the ring; written does not count p yet.
 func (l *invocationLog) appendTail(p []byte) {
 	at := l.written
@@ -121,7 +123,7 @@ func (l *invocationLog) finish() {
 	}
 }
 
-// tail returns a copy of the last logTailBytes of the log, or nil when
+// tail returns a copy of the last LogTailBytes of the log, or nil when
 // the log does not keep them.
 func (l *invocationLog) tail() []byte {
 	if l == nil || !l.keep {

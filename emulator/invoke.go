@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // invokeRequest is a validated Invoke API call.
@@ -40,9 +42,9 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 	}
 	status, out, tail := http.StatusOK, Output{}, []byte(nil)
 	switch req.invocationType {
-	case "DryRun":
+	case lambdaapi.InvocationDryRun:
 		status = http.StatusNoContent
-	case "Event":
+	case lambdaapi.InvocationEvent:
 		if aerr := s.events.enqueue(req); aerr != nil {
 			s.countError(aerr)
 			aerr.write(w, req.requestID)
@@ -91,19 +93,19 @@ func (s *Server) parseInvoke(call *apiRequest) (invokeRequest, *apiError) {
 	if aerr != nil {
 		return req, aerr
 	}
-	req.invocationType = r.Header.Get("X-Amz-Invocation-Type")
+	req.invocationType = r.Header.Get(lambdaapi.HeaderInvocationType)
 	switch req.invocationType {
 	case "":
-		req.invocationType = "RequestResponse"
-	case "RequestResponse", "Event", "DryRun":
+		req.invocationType = lambdaapi.InvocationRequestResponse
+	case lambdaapi.InvocationRequestResponse, lambdaapi.InvocationEvent, lambdaapi.InvocationDryRun:
 	default:
 		// The enum in the order Lambda lists it (ex-aws/ex_aws#442).
 		return req, errValidation(req.invocationType, "invocationType", "Member must satisfy enum value set: [DryRun, RequestResponse, Event]")
 	}
-	switch lt := r.Header.Get("X-Amz-Log-Type"); lt {
-	case "", "None":
-	case "Tail":
-		req.logTail = req.invocationType == "RequestResponse"
+	switch lt := r.Header.Get(lambdaapi.HeaderLogType); lt {
+	case "", lambdaapi.LogTypeNone:
+	case lambdaapi.LogTypeTail:
+		req.logTail = req.invocationType == lambdaapi.InvocationRequestResponse
 	default:
 		// No capture found; the order mirrors invocationType's, which
 		// lists the model's enum backwards.
@@ -116,22 +118,22 @@ func (s *Server) parseInvoke(call *apiRequest) (invokeRequest, *apiError) {
 	}
 	req.fn, req.version, req.invokedARN = t.fn, t.version, t.arn
 
-	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
+	if cc := r.Header.Get(lambdaapi.HeaderClientContext); cc != "" {
 		// Lambda answers InvalidRequestContentException, not
 		// InvalidParameterValueException, with this message (boto/boto3#2153).
 		decoded, err := base64.StdEncoding.DecodeString(cc)
-		if err != nil || len(cc) > maxClientContextBytes || !json.Valid(decoded) {
+		if err != nil || len(cc) > lambdaapi.MaxClientContextBytes || !json.Valid(decoded) {
 			return req, errInvalidRequestContent("Client context must be a valid Base64-encoded JSON object.")
 		}
 		// "Lambda passes the ClientContext object to your function for
 		// synchronous invocations only." (Invoke API reference)
-		if req.invocationType == "RequestResponse" {
+		if req.invocationType == lambdaapi.InvocationRequestResponse {
 			req.clientContext = decoded
 		}
 	}
 
 	body := call.body
-	if req.invocationType == "Event" && len(body) > MaxAsyncPayloadBytes {
+	if req.invocationType == lambdaapi.InvocationEvent && len(body) > MaxAsyncPayloadBytes {
 		return req, errEventTooLarge(len(body))
 	}
 	if len(body) == 0 {
@@ -158,24 +160,24 @@ func (s *Server) parseInvoke(call *apiRequest) (invokeRequest, *apiError) {
 // net/textproto's canonicalisation on this hot path.
 func (s *Server) writeSuccess(w http.ResponseWriter, req *invokeRequest, status int, out Output, logTail []byte) {
 	h := w.Header()
-	h["X-Amzn-Requestid"] = []string{req.requestID}
+	h[lambdaapi.HeaderRequestID] = []string{req.requestID}
 	switch status {
 	case http.StatusAccepted:
 		w.WriteHeader(status)
 		return
 	case http.StatusNoContent:
-		h["X-Amz-Executed-Version"] = versionHeader(req.version)
+		h[lambdaapi.HeaderExecutedVersion] = versionHeader(req.version)
 		w.WriteHeader(status)
 		return
 	}
-	h["X-Amz-Executed-Version"] = versionHeader(req.version)
+	h[lambdaapi.HeaderExecutedVersion] = versionHeader(req.version)
 	h["Content-Type"] = contentTypeJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(out.Payload))}
 	if out.Error {
-		h["X-Amz-Function-Error"] = functionErrorUnhandled
+		h[lambdaapi.HeaderFunctionError] = functionErrorUnhandled
 	}
 	if logTail != nil {
-		h["X-Amz-Log-Result"] = []string{base64.StdEncoding.EncodeToString(logTail)}
+		h[lambdaapi.HeaderLogResult] = []string{base64.StdEncoding.EncodeToString(logTail)}
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out.Payload)
@@ -196,7 +198,7 @@ var latestVersionHeader = []string{latest}
 // functionErrorUnhandled is the X-Amz-Function-Error of every function
 // error: today's runtimes report all errors as Unhandled (real answers in
 // erlcloud/erlcloud#690 and boto3 captures); shared, never modified.
-var functionErrorUnhandled = []string{"Unhandled"}
+var functionErrorUnhandled = []string{lambdaapi.FunctionErrorUnhandled}
 
 // jsonSyntaxError describes why b is not JSON.
 func jsonSyntaxError(b []byte) string {

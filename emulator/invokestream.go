@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/execenv"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // InvokeWithResponseStream: POST
@@ -46,10 +46,10 @@ import (
 // a stream has begun there is no HTTP answer left to replace.
 
 // MaxStreamedResponseBytes is the most a response streamed through
-// InvokeWithResponseStream may carry: Lambda's 200 MB (MiB) for response
-// streaming. The first 6 MB of a real stream go out at full speed and the
-// rest at a capped bandwidth; the emulator does not throttle.
-const MaxStreamedResponseBytes = execenv.MaxStreamedResponseBytes
+// InvokeWithResponseStream may carry: Lambda's 200 MB (209,715,200 bytes) for
+// response streaming. The first 6 MB of a real stream go out at full speed
+// and the rest at a capped bandwidth; the emulator does not throttle.
+const MaxStreamedResponseBytes = lambdaapi.MaxStreamedResponseBytes
 
 // maxEventPayloadBytes bounds the bytes of one PayloadChunk: a Handler's
 // larger writes are split (an event stream message carries at most 16 MB).
@@ -70,7 +70,7 @@ var errStreamTooLarge = errors.New("the response stream exceeds the maximum allo
 // handleInvokeStream serves InvokeWithResponseStream.
 func (s *Server) handleInvokeStream(w http.ResponseWriter, call *apiRequest) {
 	req, aerr := s.parseInvoke(call)
-	if aerr == nil && req.invocationType == "Event" {
+	if aerr == nil && req.invocationType == lambdaapi.InvocationEvent {
 		// The operation's enum has no Event (API reference, order as
 		// listed there). parseInvoke checks the type against Invoke's
 		// enum, so a value in neither is answered with Invoke's message.
@@ -85,7 +85,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, call *apiRequest) {
 		fault.apply(w, req.requestID)
 		return
 	}
-	if req.invocationType == "DryRun" {
+	if req.invocationType == lambdaapi.InvocationDryRun {
 		s.writeSuccess(w, &req, http.StatusNoContent, Output{}, nil)
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, call *apiRequest) {
 	}
 	var tail []byte
 	if req.logTail {
-		tail = logs[max(0, len(logs)-logTailBytes):]
+		tail = logs[max(0, len(logs)-lambdaapi.LogTailBytes):]
 	}
 	es.finish(out, tail)
 }
@@ -212,8 +212,8 @@ func (es *eventStream) event(eventType, contentType string, payload []byte) erro
 	if !es.started {
 		es.started = true
 		h := es.w.Header()
-		h["X-Amzn-Requestid"] = []string{es.req.requestID}
-		h["X-Amz-Executed-Version"] = versionHeader(es.req.version)
+		h[lambdaapi.HeaderRequestID] = []string{es.req.requestID}
+		h[lambdaapi.HeaderExecutedVersion] = versionHeader(es.req.version)
 		h["Content-Type"] = contentTypeEventStreamHeader
 		es.w.WriteHeader(http.StatusOK)
 	}
@@ -239,11 +239,9 @@ func (es *eventStream) event(eventType, contentType string, payload []byte) erro
 // errorTypeOfDocument is the errorType of an error document, or
 // "Unhandled" when it names none.
 func errorTypeOfDocument(doc []byte) string {
-	var d struct {
-		ErrorType string `json:"errorType"`
-	}
+	var d lambdaapi.FunctionErrorDocument
 	if json.Unmarshal(doc, &d) == nil && d.ErrorType != "" {
 		return d.ErrorType
 	}
-	return "Unhandled"
+	return lambdaapi.FunctionErrorUnhandled
 }

@@ -1,7 +1,9 @@
 package emulator
 
 import (
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"strconv"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // target is a served function as a call named it.
@@ -19,21 +21,21 @@ type target struct {
 // function: 400 ValidationException, body {"message": "1 validation error
 // detected: …"} (ex-aws/ex_aws#442 captures one in full, for
 // invocationType).
-func parseFunctionName(name string, query map[string][]string) (fnname.Name, string, *apiError) {
-	parsed, err := fnname.Parse(name)
+func parseFunctionName(name string, query map[string][]string) (lambdaapi.Name, string, *apiError) {
+	parsed, err := lambdaapi.Parse(name)
 	switch {
-	case len(name) > maxFunctionNameLen:
-		return parsed, "", errValidation(name, "functionName", "Member must have length less than or equal to 256")
+	case len(name) > lambdaapi.MaxFunctionNameLen:
+		return parsed, "", errValidation(name, "functionName", "Member must have length less than or equal to "+strconv.Itoa(lambdaapi.MaxFunctionNameLen))
 	case err != nil:
-		return parsed, "", errValidation(name, "functionName", "Member must satisfy regular expression pattern: "+functionNamePattern)
+		return parsed, "", errValidation(name, "functionName", "Member must satisfy regular expression pattern: "+lambdaapi.FunctionNamePattern)
 	}
 	var qualifier string
-	if q, ok := query["Qualifier"]; ok {
+	if q, ok := query[lambdaapi.QualifierParam]; ok {
 		if len(q) > 0 {
 			qualifier = q[0]
 		}
-		if fnname.CheckQualifier(qualifier) != nil {
-			return parsed, "", errValidation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "+qualifierPattern)
+		if lambdaapi.CheckQualifier(qualifier) != nil {
+			return parsed, "", errValidation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "+lambdaapi.QualifierPattern)
 		}
 	}
 	return parsed, qualifier, nil
@@ -45,7 +47,7 @@ func parseFunctionName(name string, query map[string][]string) (fnname.Name, str
 // unreachable (404), another account's function is not the caller's to
 // use (403 AccessDeniedException, which also hides whether it exists),
 // and an unknown function or alias is not found (404).
-func (s *Server) resolve(region string, parsed fnname.Name, qualifier, action string) (target, *apiError) {
+func (s *Server) resolve(region string, parsed lambdaapi.Name, qualifier, action string) (target, *apiError) {
 	if parsed.Qualifier != "" {
 		if qualifier != "" && qualifier != parsed.Qualifier {
 			return target{}, errInvalidParameter("The derived qualifier from the function name does not match the specified qualifier.")

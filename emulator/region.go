@@ -4,7 +4,7 @@ import "strings"
 
 // validRegion reports whether region has the shape of a region name in
 // Lambda's API model, the region part of its FunctionName pattern
-// (botocore service-2.json, quoted in functionNamePattern):
+// (botocore service-2.json, quoted in lambdaapi.FunctionNamePattern):
 //
 //	(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}
 //

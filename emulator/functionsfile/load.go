@@ -14,11 +14,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lambdafan/lambdafan/emulator"
-	"github.com/lambdafan/lambdafan/internal/fnname"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // latest is the only version the emulator has, the one aliases map to.
-const latest = "$LATEST"
+const latest = lambdaapi.Latest
 
 // File is a functions file loaded by [Load]: the functions to serve and
 // the account settings. Close it once the [emulator.Server] serving its
@@ -192,7 +192,7 @@ func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, er
 			nameNode = value
 			fn.Name, err = l.scalar(value, f)
 			if err == nil {
-				if cerr := fnname.CheckName(fn.Name); cerr != nil {
+				if cerr := lambdaapi.CheckName(fn.Name); cerr != nil {
 					err = l.errorAt(value, f, "%v", cerr)
 				}
 			}

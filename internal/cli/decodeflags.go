@@ -4,8 +4,8 @@ import (
 	"flag"
 
 	"github.com/lambdafan/lambdafan"
-	"github.com/lambdafan/lambdafan/internal/fnname"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // decodeFlags are the flags that change how input lines become requests.
@@ -40,7 +40,7 @@ func (d *decodeFlags) validate() error {
 		return usagef("--response-stream and --invocation-type Event are exclusive: an Event invocation answers nothing to stream")
 	}
 	if d.function != "" {
-		if _, err := fnname.Parse(d.function); err != nil {
+		if _, err := lambdaapi.Parse(d.function); err != nil {
 			return usagef("--function %q: %v", d.function, err)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/lambdafan/lambdafan"
-	"github.com/lambdafan/lambdafan/internal/fnname"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 	"github.com/lambdafan/lambdafan/internal/store"
 )
 
@@ -108,7 +108,7 @@ func (o *validateOptions) defaultRegion(ctx context.Context) (string, error) {
 	if region == "" {
 		return "", nil
 	}
-	if err := fnname.CheckRegion(region); err != nil {
+	if err := lambdaapi.CheckRegion(region); err != nil {
 		return "", usagef("default region: %v", err)
 	}
 	return region, nil

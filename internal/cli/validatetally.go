@@ -14,8 +14,8 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/lambdafan/lambdafan"
-	"github.com/lambdafan/lambdafan/internal/fnname"
 	"github.com/lambdafan/lambdafan/internal/jsonl"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // requestTally is what validate counts of an input: its requests, the
@@ -66,7 +66,7 @@ func requestRegion(req *lambdafan.Request, defaultRegion string) string {
 	if req.Region != "" {
 		return req.Region
 	}
-	if fn, err := fnname.Parse(req.FunctionName); err == nil && fn.Region != "" {
+	if fn, err := lambdaapi.Parse(req.FunctionName); err == nil && fn.Region != "" {
 		return fn.Region
 	}
 	return defaultRegion

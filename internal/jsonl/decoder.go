@@ -41,7 +41,10 @@ type Item struct {
 	Err error
 }
 
-// LineError reports an input line that is not a valid request.
+// LineError reports an input line that is not a valid request. It is a
+// *[lambdafan.RequestError] for [errors.As] (see Unwrap), so that a
+// Result carrying it is [lambdafan.OutcomeInvalid] like any request
+// refused before it was sent.
 type LineError struct {
 	Line  int
 	Field string // the offending field (key), or "" when the problem is the whole line
@@ -56,8 +59,10 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
 }
 
-// Unwrap returns the underlying problem.
-func (e *LineError) Unwrap() error { return e.Err }
+// Unwrap returns the problem as the *lambdafan.RequestError of the line's
+// field, which wraps Err: errors.As finds the RequestError, errors.Is and
+// errors.As reach Err through it.
+func (e *LineError) Unwrap() error { return &lambdafan.RequestError{Field: e.Field, Err: e.Err} }
 
 // Options configure a Decoder.
 type Options struct {

@@ -144,18 +144,11 @@ func isNumber(s string) bool {
 	return len(b) > 0 && (b[0] == '-' || isDigit(b[0])) && skipNumber(b, 0) == len(b)
 }
 
-// Outcome classifies a record's result, counting bad input lines as
-// invalid and lost results as unknown.
+// Outcome classifies a record's result as [lambdafan.Result.Outcome]
+// does, counting lost results ([ErrLost]) as unknown. (A bad input
+// line's *LineError is a *lambdafan.RequestError: invalid.)
 func Outcome(r *lambdafan.Result) lambdafan.Outcome {
-	if r.Err == nil {
-		// Most results: skip errors.As, whose target escapes to the heap.
-		return lambdafan.OutcomeOK
-	}
-	var le *LineError
-	switch {
-	case errors.As(r.Err, &le):
-		return lambdafan.OutcomeInvalid
-	case errors.Is(r.Err, ErrLost):
+	if errors.Is(r.Err, ErrLost) {
 		return lambdafan.OutcomeUnknown
 	}
 	return r.Outcome()
@@ -247,16 +240,13 @@ type ErrorClass struct {
 // is a TransportError wrapping the context's error.
 func Classify(err error) ErrorClass {
 	var (
-		le *LineError
 		re *lambdafan.RequestError
 		fe *lambdafan.FunctionError
 		ie *lambdafan.InvokeError
 		te *lambdafan.TransportError
 	)
 	switch {
-	case errors.As(err, &le):
-		return ErrorClass{Kind: KindInvalid, Field: le.Field}
-	case errors.As(err, &re):
+	case errors.As(err, &re): // a bad input line's *LineError among them
 		return ErrorClass{Kind: KindInvalid, Field: re.Field}
 	case errors.As(err, &fe):
 		return ErrorClass{Kind: KindFunction, Type: fe.ErrorType}

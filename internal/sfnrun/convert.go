@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // ChildOutput is the output of a child execution of the generated
@@ -133,7 +134,7 @@ func (c Converter) fromResponse(r *lambdafan.Result, tr *TaskResult) {
 	r.Attempts = tr.Retries + 1
 	r.StatusCode = cmp.Or(resp.StatusCode, resp.SdkHTTPMetadata.HTTPStatusCode)
 	r.ExecutedVersion = resp.ExecutedVersion
-	r.RequestID = cmp.Or(resp.SdkResponseMetadata.RequestID, header(resp.SdkHTTPMetadata.HTTPHeaders, "x-amzn-RequestId"))
+	r.RequestID = cmp.Or(resp.SdkResponseMetadata.RequestID, header(resp.SdkHTTPMetadata.HTTPHeaders, lambdaapi.HeaderRequestID))
 	if p := bytes.TrimSpace(resp.Payload); len(p) > 0 && string(p) != "null" && string(p) != `""` {
 		r.Payload = p
 	}
@@ -207,7 +208,7 @@ func (c Converter) functionFailed(r *lambdafan.Result, errType, doc string) {
 	// answered Unhandled for every runtime's errors since Node.js's
 	// callback errors ("Handled") went.
 	r.StatusCode = 200
-	r.FunctionError = "Unhandled"
+	r.FunctionError = lambdaapi.FunctionErrorUnhandled
 	if p := []byte(strings.TrimSpace(doc)); json.Valid(p) {
 		r.Payload = p
 	} else if doc != "" {
@@ -219,10 +220,7 @@ func (c Converter) functionFailed(r *lambdafan.Result, errType, doc string) {
 // functionError builds the FunctionError of a function that failed with
 // the given kind, error type and error document.
 func functionError(kind, errType string, doc []byte) *lambdafan.FunctionError {
-	var d struct {
-		ErrorType    string `json:"errorType"`
-		ErrorMessage string `json:"errorMessage"`
-	}
+	var d lambdaapi.FunctionErrorDocument
 	json.Unmarshal(doc, &d) // a document that is not one leaves them empty
 	return &lambdafan.FunctionError{Kind: kind, ErrorType: cmp.Or(errType, d.ErrorType), ErrorMessage: d.ErrorMessage}
 }

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // An environment's init phase runs from spawning its process until the
@@ -142,7 +142,7 @@ func (e *environment) failInit(ctx context.Context, inv *Invocation, res initRes
 		out.Payload = e.postedInitError()
 	case initExited:
 		out.ErrorMessage = "RequestId: " + inv.RequestID + " Error: " + e.exitMessage()
-		out.Payload = wire.ErrorDocument(out.ErrorType, out.ErrorMessage)
+		out.Payload = lambdaapi.ErrorDocument(out.ErrorType, out.ErrorMessage)
 		if out.MaxMemoryUsedMB == 0 && inv.Log != io.Discard {
 			out.MaxMemoryUsedMB = e.exitPeakMemoryMB()
 		}
@@ -150,7 +150,7 @@ func (e *environment) failInit(ctx context.Context, inv *Invocation, res initRes
 		// Only an invocation whose init limit was not its own deadline
 		// gets here with a payload that matters: the emulator reports a
 		// timeout at the deadline itself.
-		out.Payload = wire.ErrorDocument("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.RequestID, p.initTimeout.Seconds()))
+		out.Payload = lambdaapi.ErrorDocument("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.RequestID, p.initTimeout.Seconds()))
 	}
 	if phase != "init" || e.slots > 1 || !fresh {
 		return out, false

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Invocation is one invocation to run in an execution environment.
@@ -195,7 +195,7 @@ func (e *environment) run(ctx context.Context, inv *Invocation, fresh bool) (out
 	out.Error = true
 	out.ErrorType = "Runtime.ExitError"
 	out.ErrorMessage = "RequestId: " + inv.RequestID + " Error: " + e.exitMessage()
-	out.Payload = wire.ErrorDocument(out.ErrorType, out.ErrorMessage)
+	out.Payload = lambdaapi.ErrorDocument(out.ErrorType, out.ErrorMessage)
 	out.InitDuration, out.ColdStart = e.initTime(fresh), fresh
 	if inv.Log != io.Discard {
 		out.MaxMemoryUsedMB = e.exitPeakMemoryMB()

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 const (
@@ -165,7 +165,7 @@ func (p *Pool) unavailable(inv *Invocation, err error) Output {
 	if errors.Is(err, errPoolClosed) {
 		errorType = "Runtime.Unavailable"
 	}
-	return Output{Error: true, Payload: wire.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
+	return Output{Error: true, Payload: lambdaapi.ErrorDocument(errorType, fmt.Sprintf("RequestId: %s Error: %v", inv.RequestID, err))}
 }
 
 // acquire takes a slot of an environment that has one, or starts a new

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdafan/lambdafan/emulator/internal/execenv"
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // BenchmarkPool_ColdStart starts a fresh execution environment of an
@@ -28,7 +28,7 @@ func BenchmarkPool_ColdStart(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		inv := &execenv.Invocation{RequestID: wire.NewRequestID(), Payload: []byte(`{}`), Deadline: time.Now().Add(10 * time.Second), Log: io.Discard}
+		inv := &execenv.Invocation{RequestID: lambdaapi.NewRequestID(), Payload: []byte(`{}`), Deadline: time.Now().Add(10 * time.Second), Log: io.Discard}
 		start := time.Now()
 		out := p.Invoke(context.Background(), inv)
 		total += time.Since(start)
@@ -67,7 +67,7 @@ func benchPool(b *testing.B, procs string) {
 	}
 	defer p.Close()
 	invoke := func(payload []byte) execenv.Output {
-		inv := &execenv.Invocation{RequestID: wire.NewRequestID(), Payload: payload, Deadline: time.Now().Add(3 * time.Second), Log: io.Discard}
+		inv := &execenv.Invocation{RequestID: lambdaapi.NewRequestID(), Payload: payload, Deadline: time.Now().Add(3 * time.Second), Log: io.Discard}
 		ctx, cancel := context.WithDeadline(context.Background(), inv.Deadline)
 		defer cancel()
 		return p.Invoke(ctx, inv)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/lambdafan/lambdafan/emulator/internal/execenv"
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // newPool returns a pool running testdata/runtimehandler, closed when the
@@ -42,7 +42,7 @@ type invocation struct {
 // invoke runs payload in p with a 10-second deadline, keeping its log.
 func invoke(p *execenv.Pool, payload string) invocation {
 	var log bytes.Buffer
-	inv := &execenv.Invocation{RequestID: wire.NewRequestID(), Payload: []byte(payload), Deadline: time.Now().Add(10 * time.Second).Truncate(time.Millisecond), Log: &log}
+	inv := &execenv.Invocation{RequestID: lambdaapi.NewRequestID(), Payload: []byte(payload), Deadline: time.Now().Add(10 * time.Second).Truncate(time.Millisecond), Log: &log}
 	ctx, cancel := context.WithDeadline(context.Background(), inv.Deadline)
 	defer cancel()
 	out := p.Invoke(ctx, inv)

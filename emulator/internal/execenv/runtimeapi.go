@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Runtime API paths, relative to AWS_LAMBDA_RUNTIME_API.
@@ -29,7 +29,7 @@ const (
 // maxResponseBytes is the largest response a runtime may post: Lambda's
 // 6 MB synchronous limit, plus the 100 bytes its own error message admits
 // ("maximum allowed payload size (6291556 bytes)").
-const maxResponseBytes = 6291556
+const maxResponseBytes = lambdaapi.MaxSyncPayloadBytes + 100
 
 // Canonical header names.
 const (
@@ -247,7 +247,7 @@ func (e *environment) registerExtension(rc *runtimeConn, r *runtimeRequest) {
 		FunctionVersion string `json:"functionVersion"`
 		Handler         string `json:"handler"`
 	}{e.pool.name, latest, e.pool.handlerName})
-	_ = rc.respond(http.StatusOK, body, hdrContentType, "application/json", hdrExtensionID, wire.NewRequestID())
+	_ = rc.respond(http.StatusOK, body, hdrContentType, "application/json", hdrExtensionID, lambdaapi.NewRequestID())
 }
 
 // nextExtensionEvent serves GET /extension/event/next: it blocks until the
@@ -305,7 +305,7 @@ func errorBody(body []byte, errorType string) []byte {
 	if errorType == "" {
 		errorType = "Runtime.Unknown"
 	}
-	return wire.ErrorDocument(errorType, string(body))
+	return lambdaapi.ErrorDocument(errorType, string(body))
 }
 
 // accepted answers 202 {"status":"OK"}.
@@ -315,7 +315,7 @@ func accepted(rc *runtimeConn) error {
 
 // runtimeError answers with the Runtime API's error document.
 func runtimeError(rc *runtimeConn, status int, errorType, message string) error {
-	return rc.respond(status, wire.ErrorDocument(errorType, message), hdrContentType, "application/json")
+	return rc.respond(status, lambdaapi.ErrorDocument(errorType, message), hdrContentType, "application/json")
 }
 
 // appendTraceID appends an X-Ray trace header for a new, unsampled trace:

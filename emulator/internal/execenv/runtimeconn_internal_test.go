@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // rawEnvironment is an environment without a process: its Runtime API on
@@ -109,7 +109,7 @@ const nextRequest = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: r
 func testCall(payload string) *envCall {
 	return &envCall{
 		inv: &Invocation{
-			RequestID:          wire.NewRequestID(),
+			RequestID:          lambdaapi.NewRequestID(),
 			InvokedFunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:raw",
 			Payload:            []byte(payload),
 			Deadline:           time.Now().Add(time.Minute),

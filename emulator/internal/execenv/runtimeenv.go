@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // resolveProgram returns the absolute path of a command's program.
@@ -42,7 +42,7 @@ func resolveProgram(name string) (string, error) {
 const (
 	// latest is AWS_LAMBDA_FUNCTION_VERSION: the emulator runs no other
 	// version.
-	latest = "$LATEST"
+	latest = lambdaapi.Latest
 	// runtimeExecutionEnv is AWS_EXECUTION_ENV: the OS-only runtime that
 	// Go (and other compiled) handlers use in Lambda.
 	runtimeExecutionEnv = "AWS_Lambda_provided.al2023"
@@ -109,7 +109,7 @@ func runtimeEnv(cfg Config, taskRoot string) []string {
 // names them: the date it started (UTC), the version and 32 hex digits,
 // e.g. 2026/03/05/[$LATEST]8c2f….
 func logStreamName(started time.Time) string {
-	return started.UTC().Format("2006/01/02") + "/[" + latest + "]" + strings.ReplaceAll(wire.NewRequestID(), "-", "")
+	return started.UTC().Format("2006/01/02") + "/[" + latest + "]" + strings.ReplaceAll(lambdaapi.NewRequestID(), "-", "")
 }
 
 // taskRootOf is the directory a function's code lives in when the

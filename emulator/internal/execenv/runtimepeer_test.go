@@ -17,7 +17,7 @@ import (
 
 	"github.com/lambdafan/lambdafan/emulator/internal/execenv"
 	"github.com/lambdafan/lambdafan/emulator/internal/peer"
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // foreignEnv makes the test binary, re-executed, a foreign process that
@@ -208,7 +208,7 @@ func TestRuntimeAPI_ForeignProcess(t *testing.T) {
 		// foreign process posts a forged response for it.
 		foreign.send(t, "next "+next)
 		foreign.await(t, reports, next, "sent")
-		id := wire.NewRequestID()
+		id := lambdaapi.NewRequestID()
 		done := make(chan execenv.Output, 1)
 		go func() {
 			inv := &execenv.Invocation{RequestID: id, Payload: []byte(`{"action":"sleep","ms":50}`),

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Runtime API values of Lambda-Runtime-Function-Response-Mode (the
@@ -27,7 +27,7 @@ func (e *environment) postResult(rc *runtimeConn, r *runtimeRequest, id string, 
 		if r.responseMode == responseModeStreaming {
 			return e.postStream(rc, r, id)
 		}
-		e.settle(id, runtimeResult{isError: true, payload: wire.ErrorDocument("Runtime.InvalidResponseModeHeader",
+		e.settle(id, runtimeResult{isError: true, payload: lambdaapi.ErrorDocument("Runtime.InvalidResponseModeHeader",
 			"RequestId: "+id+" Error: invalid "+hdrResponseMode+" "+strconv.Quote(r.responseMode))}, true)
 		_ = runtimeError(rc, http.StatusBadRequest, "InvalidFunctionResponseMode", "Invalid function response mode")
 		return connKeep
@@ -110,12 +110,12 @@ func trailerError(r *runtimeRequest) runtimeResult {
 
 // tooLargeResult fails an invocation whose response exceeded limit bytes.
 func tooLargeResult(limit int) runtimeResult {
-	return runtimeResult{isError: true, payload: wire.ErrorDocument("Function.ResponseSizeTooLarge",
+	return runtimeResult{isError: true, payload: lambdaapi.ErrorDocument("Function.ResponseSizeTooLarge",
 		"Response payload size exceeded maximum allowed payload size ("+strconv.Itoa(limit)+" bytes).")}
 }
 
 // truncated fails invocation id, whose response broke off with err.
 func truncated(id string, err error) runtimeResult {
-	return runtimeResult{isError: true, payload: wire.ErrorDocument("Runtime.TruncatedResponse",
+	return runtimeResult{isError: true, payload: lambdaapi.ErrorDocument("Runtime.TruncatedResponse",
 		"RequestId: "+id+" Error: the runtime's response broke off: "+err.Error())}
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // Response streaming at the Runtime API. A runtime streams a response by
@@ -33,7 +35,7 @@ import (
 // when the caller takes it as a stream: Lambda's 200 MB (MiB) for
 // response streaming. Taken whole, a streamed response is held to the
 // 6 MB of any other.
-const MaxStreamedResponseBytes = 200 << 20
+const MaxStreamedResponseBytes = lambdaapi.MaxStreamedResponseBytes
 
 // streamChunkBytes is the most one Write to Invocation.Stream carries.
 const streamChunkBytes = 32 << 10

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/lambdafan/lambdafan/emulator/internal/execenv"
-	"github.com/lambdafan/lambdafan/emulator/internal/wire"
+	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
 // streamRuntime returns the path of testdata/streamruntime, a runtime
@@ -47,7 +47,7 @@ func (r *recorder) String() string {
 // (nil: take the response whole), and returns the output and the log.
 func invokeStream(p *execenv.Pool, event string, stream *recorder) (execenv.Output, string) {
 	var log bytes.Buffer
-	inv := &execenv.Invocation{RequestID: wire.NewRequestID(), Payload: []byte(event),
+	inv := &execenv.Invocation{RequestID: lambdaapi.NewRequestID(), Payload: []byte(event),
 		Deadline: time.Now().Add(30 * time.Second).Truncate(time.Millisecond), Log: &log}
 	if stream != nil {
 		inv.Stream = stream

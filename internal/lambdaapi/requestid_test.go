@@ -1,7 +1,6 @@
-package wire
+package lambdaapi
 
 import (
-	"encoding/json"
 	"regexp"
 	"testing"
 )
@@ -18,16 +17,5 @@ func TestNewRequestID(t *testing.T) {
 			t.Fatalf("%q repeated", id)
 		}
 		seen[id] = true
-	}
-}
-
-func TestErrorDocument(t *testing.T) {
-	doc := ErrorDocument("Runtime.ExitError", `exit "status" 2`)
-	var got map[string]string
-	if err := json.Unmarshal(doc, &got); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got["errorType"] != "Runtime.ExitError" || got["errorMessage"] != `exit "status" 2` {
-		t.Errorf("document %s", doc)
 	}
 }

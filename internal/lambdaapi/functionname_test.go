@@ -1,4 +1,4 @@
-package fnname
+package lambdaapi
 
 import (
 	"strings"

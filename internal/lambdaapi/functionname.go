@@ -1,6 +1,4 @@
-// Package fnname parses and checks Lambda function names in every form the
-// Invoke API accepts, for both the client and the emulator.
-package fnname
+package lambdaapi
 
 import (
 	"fmt"
@@ -21,11 +19,30 @@ type Name struct {
 	Qualifier string
 }
 
-// Limits on function name parts, from the Invoke API model.
+// Limits on FunctionName and Qualifier, from the Invoke API model
+// (shapes NamespacedFunctionName and Qualifier): "The length constraint
+// applies only to the full ARN. If you specify only the function name, it
+// is limited to 64 characters."
 const (
-	maxFunctionNameLen = 256 // the whole FunctionName, in its longest (ARN) form
-	maxBareNameLen     = 64  // the function's own name
-	maxQualifierLen    = 128
+	// MaxFunctionNameLen is the longest FunctionName, in its longest
+	// (ARN) form.
+	MaxFunctionNameLen = 256
+	// maxBareNameLen is the longest function's own name.
+	maxBareNameLen = 64
+	// maxQualifierLen is the longest Qualifier.
+	maxQualifierLen = 128
+)
+
+// Latest is the qualifier of a function's unpublished version, the one
+// an unqualified FunctionName invokes, and the HeaderExecutedVersion of an
+// answer it gave.
+const Latest = "$LATEST"
+
+// The FunctionName and Qualifier patterns of the Lambda API model, as
+// AWS's validation errors quote them.
+const (
+	FunctionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?))(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?`
+	QualifierPattern    = `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`
 )
 
 // Parse checks a FunctionName in any of the forms the Invoke API
@@ -41,8 +58,8 @@ func Parse(s string) (Name, error) {
 	if s == "" {
 		return fn, fmt.Errorf("missing or empty")
 	}
-	if len(s) > maxFunctionNameLen {
-		return fn, fmt.Errorf("%d characters, longer than the maximum of %d", len(s), maxFunctionNameLen)
+	if len(s) > MaxFunctionNameLen {
+		return fn, fmt.Errorf("%d characters, longer than the maximum of %d", len(s), MaxFunctionNameLen)
 	}
 	parts := strings.Split(s, ":")
 	var name string
@@ -136,7 +153,7 @@ func CheckQualifier(q string) error {
 	if len(q) > maxQualifierLen {
 		return fmt.Errorf("qualifier is %d characters, longer than the maximum of %d", len(q), maxQualifierLen)
 	}
-	if q == "$LATEST" || q == "$LATEST.PUBLISHED" {
+	if q == Latest || q == Latest+".PUBLISHED" {
 		return nil
 	}
 	for i := 0; i < len(q); i++ {
