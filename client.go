@@ -112,12 +112,6 @@ func NewDefault(ctx context.Context, cfg Config, optFns ...func(*config.LoadOpti
 // reuse, as http.Client.CloseIdleConnections does. The client stays usable.
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
-// Region returns the default region used for requests that name none.
-func (c *Client) Region() string { return c.region }
-
-// Concurrency returns the maximum number of invocations in flight.
-func (c *Client) Concurrency() int { return c.concurrency }
-
 // Invoke sends one request, retrying failures that certainly did not run
 // the function, and returns its result. It waits for the client's rate cap
 // and adaptive limits like every invocation, but its concurrency is the

@@ -2,10 +2,13 @@ package lambdafan_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
+	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -14,13 +17,51 @@ import (
 	"github.com/lambdafan/lambdafan/emulator"
 )
 
-// The original snippet's example: a synchronous invocation in one region,
-// an asynchronous one in another, and a DryRun in the default region, with
-// every result back in input order. Here the requests go to a local
-// emulator; against AWS, build the client with lambdafan.NewDefault (the
-// SDK's default credential chain) and drop EndpointURL.
-func ExampleClient_InvokeAll() {
+// Invoke sends one request and waits for its result. Failures are data in
+// Result.Err, typed for errors.As: here the function fails and says why.
+func ExampleClient_Invoke() {
 	emu, _ := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	defer emu.Close()
+	ak, sk := emu.Credentials()
+
+	ctx := context.Background()
+	client, err := lambdafan.New(lambdafan.Config{
+		AWS: aws.Config{
+			Region:      "us-east-1",
+			Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
+		},
+		EndpointURL: srv.URL,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	r := client.Invoke(ctx, lambdafan.Request{FunctionName: "echo", Payload: map[string]string{"hello": "world"}})
+	fmt.Println(r.StatusCode, string(r.Payload), r.Err)
+
+	r = client.Invoke(ctx, lambdafan.Request{FunctionName: "fail", Payload: map[string]string{"message": "out of paper"}})
+	var fe *lambdafan.FunctionError
+	if errors.As(r.Err, &fe) {
+		fmt.Println(r.StatusCode, fe.Kind, fe.ErrorType, fe.ErrorMessage)
+	}
+	// Output:
+	// 200 {"hello":"world"} <nil>
+	// 200 Unhandled Error out of paper
+}
+
+// The original snippet's example: three requests to three functions, each
+// with its own payload and invocation type (a synchronous one, an
+// asynchronous one in a region of its own, and a DryRun that only checks
+// permission), with every result back in input order. Here the requests
+// go to a local emulator; against AWS, build the client with
+// lambdafan.NewDefault (the SDK's default credential chain) and drop
+// EndpointURL.
+func ExampleClient_InvokeAll() {
+	emu, _ := emulator.New(emulator.Config{Functions: []emulator.Function{
+		echoFunction("resize-image"), echoFunction("send-email"), echoFunction("rebuild-index"),
+	}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	defer emu.Close()
@@ -39,17 +80,24 @@ func ExampleClient_InvokeAll() {
 		panic(err)
 	}
 	results := client.InvokeAll(ctx, []lambdafan.Request{
-		{FunctionName: "echo", Payload: map[string]string{"key": "value"}, Region: "us-west-2"},
-		{FunctionName: "echo", Payload: map[string]int{"n": 1}, InvocationType: lambdafan.Event, Region: "eu-west-1"},
-		{FunctionName: "echo", InvocationType: lambdafan.DryRun},
+		{FunctionName: "resize-image", Payload: map[string]string{"key": "cat.jpg"}},
+		{FunctionName: "send-email", Payload: map[string]string{"to": "ops@example.com"}, InvocationType: lambdafan.Event, Region: "eu-west-1"},
+		{FunctionName: "rebuild-index", Payload: map[string]bool{"full": true}, InvocationType: lambdafan.DryRun},
 	})
 	for _, r := range results {
-		fmt.Println(r.Index, r.Region, r.InvocationType, r.StatusCode, string(r.Payload), r.Err)
+		fmt.Println(r.Index, r.FunctionName, r.Region, r.InvocationType, r.StatusCode, string(r.Payload), r.Err)
 	}
 	// Output:
-	// 0 us-west-2 RequestResponse 200 {"key":"value"} <nil>
-	// 1 eu-west-1 Event 202  <nil>
-	// 2 us-east-1 DryRun 204  <nil>
+	// 0 resize-image us-east-1 RequestResponse 200 {"key":"cat.jpg"} <nil>
+	// 1 send-email eu-west-1 Event 202  <nil>
+	// 2 rebuild-index us-east-1 DryRun 204  <nil>
+}
+
+// echoFunction is an emulated function that answers with its payload.
+func echoFunction(name string) emulator.Function {
+	return emulator.Function{Name: name, Handler: emulator.HandlerFunc(
+		func(_ context.Context, inv *emulator.Invocation) ([]byte, error) { return inv.Payload, nil },
+	)}
 }
 
 // Stream takes requests lazily and yields results as they complete, so a
@@ -84,6 +132,53 @@ func ExampleClient_Stream() {
 	// Output: 1000 succeeded
 }
 
+// StreamWith adds two controls to Stream: BeforeSend, called just before
+// a request is first sent, lets a caller journal it durably first (so that
+// a run that crashes knows which requests may have run); Stop, once
+// closed, ends the run gracefully, starting no new attempt.
+func ExampleClient_StreamWith() {
+	emu, _ := emulator.New(emulator.Config{Functions: emulator.BuiltinFunctions()})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	defer emu.Close()
+	ak, sk := emu.Credentials()
+
+	ctx := context.Background()
+	client, _ := lambdafan.New(lambdafan.Config{
+		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
+		EndpointURL: srv.URL,
+	})
+	requests := slices.Values([]lambdafan.Request{
+		{FunctionName: "echo", Payload: map[string]int{"n": 0}},
+		{FunctionName: "echo", Payload: map[string]int{"n": 1}},
+		{FunctionName: "echo", Payload: map[string]int{"n": 2}},
+	})
+
+	var (
+		mu      sync.Mutex // BeforeSend is called concurrently
+		journal []int      // a real caller appends to a file and syncs it
+	)
+	stop := make(chan struct{}) // close it, on an interrupt say, to stop
+	opts := lambdafan.StreamOptions{
+		Stop: stop,
+		BeforeSend: func(_ context.Context, index int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			journal = append(journal, index)
+			return nil // an error here would leave the request unsent
+		},
+	}
+	ok := 0
+	for r := range client.StreamWith(ctx, requests, opts) {
+		if r.OK() {
+			ok++
+		}
+	}
+	slices.Sort(journal)
+	fmt.Println("journaled", journal, "then", ok, "succeeded")
+	// Output: journaled [0 1 2] then 3 succeeded
+}
+
 // Validate checks requests as the client would before sending them,
 // offline: here before a run, to refuse a bad input file as a whole.
 func ExampleValidate() {
@@ -115,7 +210,10 @@ func ExampleClient_InvokeStream() {
 
 	ctx := context.Background()
 	client, err := lambdafan.New(lambdafan.Config{
-		AWS:         aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")},
+		AWS: aws.Config{
+			Region:      "us-east-1",
+			Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
+		},
 		EndpointURL: srv.URL,
 	})
 	if err != nil {

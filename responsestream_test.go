@@ -369,7 +369,7 @@ func TestClient_ResponseStream_TooLarge(t *testing.T) {
 	if !errors.As(r.Err, &te) || !errors.Is(r.Err, lambdafan.ErrResponseTooLarge) || written > lambdafan.MaxStreamedPayloadBytes {
 		t.Errorf("error %v after %d bytes written, want ErrResponseTooLarge within the limit", r.Err, written)
 	}
-	if lambdafan.ClassifyRetry(r.Err, lambdafan.RequestResponse) != lambdafan.NoRetry {
+	if lambdafan.ClassifyRetry(r.Err, lambdafan.RequestResponse) != lambdafan.RetryClassNever {
 		t.Error("a stream too large would be retried")
 	}
 }

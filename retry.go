@@ -11,32 +11,39 @@ import (
 	"time"
 )
 
-// Retry says whether, and how safely, a failed attempt may be retried.
-type Retry int
+// RetryClass says whether, and how safely, a failed attempt may be
+// retried: [ClassifyRetry] puts every failure in one class. The class is
+// about the function, not the request: what matters is whether the failed
+// attempt may already have run it.
+//
+// lambdafan retries [RetryClassSafe] failures always (up to
+// [Config.MaxAttempts]), [RetryClassUnsafe] ones only when
+// [Config.RetryUnsafe] is set, and [RetryClassNever] ones never.
+type RetryClass int
 
 // The retry classes of a failed attempt.
 const (
-	// NoRetry: retrying cannot help (invalid request, unknown function,
-	// permission denied, a redirect, a certificate that fails
+	// RetryClassNever: retrying cannot help (invalid request, unknown
+	// function, permission denied, a redirect, a certificate that fails
 	// verification, a function error, cancellation).
-	NoRetry Retry = iota
-	// RetrySafe: the failure happened before the function could run
+	RetryClassNever RetryClass = iota
+	// RetryClassSafe: the failure happened before the function could run
 	// (throttling, connection not established, the function not ready), so
 	// a retry cannot execute it twice.
-	RetrySafe
-	// RetryUnsafe: the function may have run (no response after the
+	RetryClassSafe
+	// RetryClassUnsafe: the function may have run (no response after the
 	// request was sent, an unexplained server error). A retry may execute
 	// it a second time; lambdafan retries these only when
-	// Config.RetryUnsafe is set.
-	RetryUnsafe
+	// [Config.RetryUnsafe] is set.
+	RetryClassUnsafe
 )
 
 // String returns "no", "safe" or "unsafe".
-func (r Retry) String() string {
+func (r RetryClass) String() string {
 	switch r {
-	case RetrySafe:
+	case RetryClassSafe:
 		return "safe"
-	case RetryUnsafe:
+	case RetryClassUnsafe:
 		return "unsafe"
 	default:
 		return "no"
@@ -47,7 +54,7 @@ func (r Retry) String() string {
 // returns before the function runs and that can clear up on their own:
 // throttles, a function that is still being created or updated, and
 // transient VPC or file-system set-up failures (those are attached before
-// the handler runs). [ClassifyRetry] retries them as [RetrySafe], as it
+// the handler runs). [ClassifyRetry] retries them as [RetryClassSafe], as it
 // does every HTTP 429.
 //
 // It is the one list of what lambdafan retries without risk of running a
@@ -85,48 +92,48 @@ func notExecutedErrorType(t string) bool {
 // jitter between [Config.BaseBackoff] and [Config.MaxBackoff], or longer
 // when Lambda's Retry-After asks for it ([InvokeError.RetryAfter]), but
 // never longer than Config.MaxBackoff.
-func ClassifyRetry(err error, t InvocationType) Retry {
+func ClassifyRetry(err error, t InvocationType) RetryClass {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrCredentials) {
-		return NoRetry
+		return RetryClassNever
 	}
 	var ie *InvokeError
 	if errors.As(err, &ie) {
 		switch {
 		case ie.StatusCode < 400:
-			return NoRetry // a redirect, not followed: it would come again
+			return RetryClassNever // a redirect, not followed: it would come again
 		case ie.StatusCode == 429 || notExecutedErrorType(ie.Type):
-			return RetrySafe
+			return RetryClassSafe
 		case ie.StatusCode >= 500:
 			// ServiceException and unexplained 5xx: the function may
 			// have run, except for DryRun, which never runs it.
 			return unsafeUnlessDryRun(t)
 		default:
-			return NoRetry
+			return RetryClassNever
 		}
 	}
 	if errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrPayloadWrite) {
 		// The function ran, and would answer the same again; or its answer
 		// came but could not be stored, which a second run cannot help.
-		return NoRetry
+		return RetryClassNever
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return NoRetry // the host does not exist: retrying cannot help
+			return RetryClassNever // the host does not exist: retrying cannot help
 		}
 		if tlsRefused(err) {
-			return NoRetry // the same certificate would fail the same way
+			return RetryClassNever // the same certificate would fail the same way
 		}
 		if !te.Sent {
-			return RetrySafe
+			return RetryClassSafe
 		}
 		return unsafeUnlessDryRun(t)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return unsafeUnlessDryRun(t)
 	}
-	return NoRetry
+	return RetryClassNever
 }
 
 // tlsRefused reports a TLS failure that a retry would meet again: the
@@ -151,11 +158,11 @@ func tlsRefused(err error) bool {
 		errors.As(err, &notTLS)
 }
 
-func unsafeUnlessDryRun(t InvocationType) Retry {
+func unsafeUnlessDryRun(t InvocationType) RetryClass {
 	if t == DryRun {
-		return RetrySafe
+		return RetryClassSafe
 	}
-	return RetryUnsafe
+	return RetryClassUnsafe
 }
 
 // retryPolicy decides whether and when to retry: exponential backoff with
@@ -188,8 +195,8 @@ func (p *retryPolicy) next(err error, t InvocationType, attempts int, elapsed ti
 		return 0, false
 	}
 	switch ClassifyRetry(err, t) {
-	case RetrySafe:
-	case RetryUnsafe:
+	case RetryClassSafe:
+	case RetryClassUnsafe:
 		if !p.unsafe {
 			return 0, false
 		}

@@ -245,7 +245,7 @@ func TestNotExecutedErrorTypes(t *testing.T) {
 	for _, typ := range types {
 		// A status other than 429, so that the type alone decides.
 		err := &lambdafan.InvokeError{StatusCode: 502, Type: typ}
-		if got := lambdafan.ClassifyRetry(err, lambdafan.RequestResponse); got != lambdafan.RetrySafe {
+		if got := lambdafan.ClassifyRetry(err, lambdafan.RequestResponse); got != lambdafan.RetryClassSafe {
 			t.Errorf("ClassifyRetry(%s) = %v, want safe", typ, got)
 		}
 	}
@@ -253,7 +253,7 @@ func TestNotExecutedErrorTypes(t *testing.T) {
 	if lambdafan.NotExecutedErrorTypes()[0] == "ServiceException" {
 		t.Error("changing the returned slice changed the list")
 	}
-	if got := lambdafan.ClassifyRetry(&lambdafan.InvokeError{StatusCode: 502, Type: "ServiceException"}, lambdafan.RequestResponse); got == lambdafan.RetrySafe {
+	if got := lambdafan.ClassifyRetry(&lambdafan.InvokeError{StatusCode: 502, Type: "ServiceException"}, lambdafan.RequestResponse); got == lambdafan.RetryClassSafe {
 		t.Error("ServiceException is retried as safe")
 	}
 }

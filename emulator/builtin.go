@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -17,33 +18,18 @@ func builtinHandlers() map[string]HandlerFunc {
 	}
 }
 
-// BuiltinNames lists the built-in handlers, sorted: "echo" returns its
-// payload; "sleep" waits payload.ms milliseconds ({"ms": N}) and returns
-// its payload; "fail" fails with an Unhandled function error whose
-// errorMessage is payload.message when given.
-func BuiltinNames() []string {
-	var names []string
-	for name := range builtinHandlers() {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Builtin returns the built-in handler with the given name.
-func Builtin(name string) (Handler, bool) {
-	h, ok := builtinHandlers()[name]
-	return h, ok
-}
-
 // BuiltinFunctions returns one function per built-in handler, named after
-// it, with Lambda's default settings: the functions `lambdafan serve` and
-// `lambdafan invoke --local` serve when given no definitions.
+// it and sorted by name, with Lambda's default settings: the functions
+// `lambdafan serve` and `lambdafan invoke --local` serve when given no
+// definitions, and the handlers a functions file can name. "echo" returns
+// its payload; "sleep" waits payload.ms milliseconds ({"ms": N}) and
+// returns its payload; "fail" fails with an Unhandled function error whose
+// errorMessage is payload.message when given.
 func BuiltinFunctions() []Function {
+	handlers := builtinHandlers()
 	var fns []Function
-	for _, name := range BuiltinNames() {
-		h, _ := Builtin(name)
-		fns = append(fns, Function{Name: name, Handler: h})
+	for _, name := range slices.Sorted(maps.Keys(handlers)) {
+		fns = append(fns, Function{Name: name, Handler: handlers[name]})
 	}
 	return fns
 }

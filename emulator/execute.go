@@ -144,7 +144,7 @@ func (x *execution) begin() time.Time {
 // invocation's output and the end of its log.
 func (x *execution) run() Output {
 	s, req, fn := x.s, &x.req, x.req.fn
-	var logOut io.Writer = io.Discard
+	logOut := io.Discard
 	if x.log != nil {
 		logOut = x.log
 	}

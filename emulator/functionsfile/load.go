@@ -58,7 +58,7 @@ func (f File) Close() error {
 //	functions:                      # required, at least one
 //	  - name: hello                 # required; Lambda's naming rules
 //	    # exactly one of handler, command and build:
-//	    handler: echo               # a built-in handler (see emulator.BuiltinNames)
+//	    handler: echo               # a built-in handler (see emulator.BuiltinFunctions)
 //	    command: [./bin/bootstrap, --flag]   # program and arguments, speaking the Runtime API
 //	    build: ./handlers/hello     # a Go main package, built with go build
 //	    code: ./app                 # command and build functions: LAMBDA_TASK_ROOT and working directory
@@ -200,9 +200,9 @@ func (l *fileLoader) function(n *yaml.Node, field string) (emulator.Function, er
 			code = append(code, key)
 			var name string
 			if name, err = l.scalar(value, f); err == nil {
-				h, ok := emulator.Builtin(name)
+				h, ok, names := builtinHandler(name)
 				if !ok {
-					return l.errorAt(value, f, "unknown built-in handler %q (have %s)", name, strings.Join(emulator.BuiltinNames(), ", "))
+					return l.errorAt(value, f, "unknown built-in handler %q (have %s)", name, strings.Join(names, ", "))
 				}
 				fn.Handler = h
 			}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -16,11 +14,11 @@ import (
 // on a loopback port, so requests take the same signed HTTP path as
 // against AWS.
 type localEmulator struct {
-	emu      *emulator.Server
-	srv      *http.Server
-	serveErr chan error
-	url      string
-	cleanup  func() error // removes what loading the functions built
+	// server is named rather than embedded: its shutdown and close
+	// would stop the emulator without the cleanup.
+	server  *emulatorServer
+	url     string
+	cleanup func() error // removes what loading the functions built
 
 	accessKeyID, secretAccessKey string
 }
@@ -55,38 +53,21 @@ func startLocal(functionsFile string) (*localEmulator, error) {
 		cleanup()
 		return nil, fmt.Errorf("local emulator: %w", err)
 	}
-	srv, capped := newHTTPServer(emu, ln, defaultServerLimits())
-	l := &localEmulator{
-		emu:      emu,
-		cleanup:  cleanup,
-		srv:      srv,
-		serveErr: make(chan error, 1),
-		url:      "http://" + ln.Addr().String(),
-	}
+	server := serveEmulator(emu, ln)
+	l := &localEmulator{server: server, url: server.url, cleanup: cleanup}
 	l.accessKeyID, l.secretAccessKey = emu.Credentials()
-	go func() { l.serveErr <- l.srv.Serve(capped) }()
 	return l, nil
 }
 
 func (l *localEmulator) functionList() string {
-	return strings.Join(l.emu.Functions(), ", ")
+	return strings.Join(l.server.emu.Functions(), ", ")
 }
 
-// close gives queued Event invocations a short grace period, stops the
-// emulator, then closes the HTTP server. The run is over by then, so no
-// request is in flight; closing (rather than a graceful shutdown) also
-// drops connections the client opened but never used, which a graceful
-// shutdown would wait seconds for.
+// close gives queued Event invocations a short grace period and stops the
+// emulator and its HTTP server (see emulatorServer.close: the run is over
+// by then, so no request is in flight), then removes what loading the
+// functions built.
 func (l *localEmulator) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), localShutdownGrace)
-	defer cancel()
-	var err error
-	if shutdownErr := l.emu.Shutdown(ctx); shutdownErr != nil && !errors.Is(shutdownErr, context.DeadlineExceeded) {
-		err = shutdownErr
-	}
-	err = errors.Join(err, l.srv.Close())
-	if serveErr := <-l.serveErr; !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
-	}
-	return errors.Join(err, l.emu.Close(), l.cleanup())
+	err := l.server.close(localShutdownGrace)
+	return errors.Join(err, l.server.emu.Close(), l.cleanup())
 }

@@ -114,8 +114,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 	if err != nil {
 		return usagef("cannot listen on %s: %v", opts.addr, err)
 	}
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdio.Err, "lambdafan: emulator listening on %s\n  functions: %s\n", url, strings.Join(emu.Functions(), ", "))
+	fmt.Fprintf(stdio.Err, "lambdafan: emulator listening on http://%s\n  functions: %s\n", ln.Addr(), strings.Join(emu.Functions(), ", "))
 	if opts.noAuth {
 		fmt.Fprintln(stdio.Err, "  signatures: not checked (--no-auth)")
 	} else {
@@ -125,12 +124,9 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 		fmt.Fprintln(stdio.Err, "  warning: listening beyond loopback; anyone who can reach this address can run these functions")
 	}
 
-	srv, ln := newHTTPServer(emu, ln, defaultServerLimits())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
+	srv := serveEmulator(emu, ln)
 	select {
-	case err := <-served:
+	case err := <-srv.stopped():
 		return fmt.Errorf("emulator stopped: %w", err)
 	case <-signals:
 	case <-ctx.Done():
@@ -145,8 +141,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio, signals <-chan os
 		case <-graceCtx.Done():
 		}
 	}()
-	err = errors.Join(srv.Shutdown(graceCtx), emu.Shutdown(graceCtx))
-	<-served
+	err = srv.shutdown(graceCtx)
 	st := emu.Stats()
 	fmt.Fprintf(stdio.Err, "lambdafan: stopped after %d requests, %d executions (%d function errors, %d throttles); %d queued events dropped\n",
 		st.Requests, st.Executions, st.FunctionErrors, st.Throttles, st.EventsDropped)

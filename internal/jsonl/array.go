@@ -142,8 +142,7 @@ func (r *elementReader) next(n int) (elem []byte, long, end bool, err error) {
 				// long strings.
 				j := bytes.IndexAny(chunk[i:], `"\`)
 				if j < 0 {
-					i = len(chunk)
-					break scan
+					break scan // the whole chunk is string; kept below
 				}
 				i += j
 				if chunk[i] == '\\' {

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/lambdafan/lambdafan/internal/store"
 )
@@ -55,19 +59,42 @@ func ExampleStore_Create() {
 	// {"id":"2","status":200}
 }
 
-// Reach S3 with the configuration the Lambda calls use.
+// Reach S3 with the configuration the Lambda calls use. Here that is a
+// local S3-compatible server on 127.0.0.1, so the example runs offline;
+// against AWS, take the configuration from config.LoadDefaultConfig and
+// leave BaseEndpoint unset.
 func ExampleNewS3Client() {
-	awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithSharedConfigProfile("default"))
+	ctx := context.Background()
+	backend := s3mem.New()
+	if err := backend.CreateBucket("my-bucket"); err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	defer srv.Close()
+	awsCfg := aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "example-secret", ""),
+		BaseEndpoint: aws.String(srv.URL),
+	}
+
+	st := store.Store{S3: store.NewS3Client(awsCfg)}
+	results, _ := store.Parse("s3://my-bucket/run1/results.jsonl")
+	out, err := st.Create(ctx, results)
 	if err != nil {
 		log.Fatal(err)
 	}
-	st := store.Store{S3: store.NewS3Client(awsCfg)}
-	loc, _ := store.Parse("s3://my-bucket/run1/")
-	infos, err := st.List(context.Background(), loc)
+	fmt.Fprintln(out, `{"id":"0","status":200}`)
+	if err := out.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	run, _ := store.Parse("s3://my-bucket/run1/")
+	infos, err := st.List(ctx, run)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, info := range infos {
 		fmt.Println(info.Location, info.Size)
 	}
+	// Output: s3://my-bucket/run1/results.jsonl 24
 }
