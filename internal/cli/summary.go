@@ -77,7 +77,7 @@ func expandResults(arg string) ([]string, error) {
 // runSummary implements `lambdafan summary`: the summary of one or more
 // results files as one run, and with --input the proof that every request
 // has exactly one result.
-func runSummary(_ context.Context, args []string, stdio Stdio) int {
+func runSummary(ctx context.Context, args []string, stdio Stdio) int {
 	o, err := parseSummaryFlags(args, stdio.Err)
 	if err != nil {
 		return exitStatus(err, stdio.Err)
@@ -86,7 +86,6 @@ func runSummary(_ context.Context, args []string, stdio Stdio) int {
 	if err != nil {
 		return exitStatus(err, stdio.Err)
 	}
-	ctx := context.Background()
 	st := newStore(ctx, "", stdio)
 	sum := progress.NewSummary(time.Time{})
 	usage := lambdalog.NewUsage()
