@@ -72,7 +72,11 @@ func TestCommand_InitFailureReports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, c := rtServer(t, emulator.Function{Environment: map[string]string{"TEST_INIT": tt.init}})
+			// The invocation re-runs the failed init under the function's
+			// timeout: a generous one, so that a loaded machine starting
+			// the process twice under -race cannot turn the error into a
+			// timeout (timeouts have tests of their own).
+			_, c := rtServer(t, emulator.Function{Environment: map[string]string{"TEST_INIT": tt.init}, Timeout: 60 * time.Second})
 			call := rtInvoke(t, c, &lambda.InvokeInput{Payload: rtPayload("echo")})
 			if typ, _ := call.functionError(t); typ != tt.typ {
 				t.Errorf("errorType %s, want %s", typ, tt.typ)
