@@ -20,21 +20,30 @@ func testAWSConfig() aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "SESSIONTOKEN-d2f1c9e7")}
 }
 
-// TestClient_ResponseBodyLimit: a body over Lambda's limit is an error,
-// never a truncated success; one that announces its length is not read.
-func TestClient_ResponseBodyLimit(t *testing.T) {
-	tests := []struct {
-		name          string
-		size          int
-		contentLength bool
-		wantTooLarge  bool
-	}{
+// responseSize is an answer's body size and framing, and whether the
+// client must refuse it as too large.
+type responseSize struct {
+	name          string
+	size          int
+	contentLength bool
+	wantTooLarge  bool
+}
+
+// responseSizes are the answers at and over Lambda's response limit.
+func responseSizes() []responseSize {
+	return []responseSize{
 		{"chunked at the limit", maxResponseBytes, false, false},
 		{"chunked over the limit", maxResponseBytes + 1, false, true},
 		{"chunked far over the limit", 2 * maxResponseBytes, false, true},
 		{"Content-Length at the limit", maxResponseBytes, true, false},
 		{"Content-Length over the limit", maxResponseBytes + 1, true, true},
 	}
+}
+
+// TestClient_ResponseBodyLimit: a body over Lambda's limit is an error,
+// never a truncated success; one that announces its length is not read.
+func TestClient_ResponseBodyLimit(t *testing.T) {
+	tests := responseSizes()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := bytes.Repeat([]byte("x"), tt.size)

@@ -55,17 +55,7 @@ func into(buf *bytes.Buffer) func(Result) (io.Writer, error) {
 // TestPayloadWriter_limits: a payload going to a PayloadWriter is held to
 // the same size limit as one kept in the Result.
 func TestPayloadWriter_limits(t *testing.T) {
-	for _, tt := range []struct {
-		name          string
-		size          int
-		contentLength bool
-		wantTooLarge  bool
-	}{
-		{"chunked at the limit", maxResponseBytes, false, false},
-		{"chunked over the limit", maxResponseBytes + 1, false, true},
-		{"Content-Length at the limit", maxResponseBytes, true, false},
-		{"Content-Length over the limit", maxResponseBytes + 1, true, true},
-	} {
+	for _, tt := range responseSizes() {
 		t.Run(tt.name, func(t *testing.T) {
 			body := quotedBody(tt.size)
 			c := payloadServer(t, body, tt.contentLength, false)
