@@ -150,8 +150,16 @@ func (rw *resultWriter) advanceLocked() {
 	rw.advanced = make(chan struct{})
 }
 
-// emitLocked buffers one encoded record (or none, for a skipped one).
+// emitLocked buffers one encoded record (or none, for a skipped one). A
+// record of flushSize or more (a large payload's) is written from where it
+// was encoded, after what is buffered, instead of being copied into the
+// buffer first.
 func (rw *resultWriter) emitLocked(b []byte) {
+	if len(b) >= flushSize {
+		rw.flushLocked()
+		rw.writeLocked(b)
+		return
+	}
 	rw.buf = append(rw.buf, b...)
 	if len(rw.buf) >= flushSize {
 		rw.flushLocked()
@@ -164,14 +172,20 @@ func (rw *resultWriter) flushLocked() {
 	if len(rw.buf) == 0 {
 		return
 	}
-	defer func() { rw.buf = rw.buf[:0] }()
+	rw.writeLocked(rw.buf)
+	rw.buf = rw.buf[:0]
+}
+
+// writeLocked writes whole records to the output, or to the spill file
+// once the output has failed.
+func (rw *resultWriter) writeLocked(p []byte) {
 	if rw.err != nil {
-		rw.spillLocked(rw.buf)
+		rw.spillLocked(p)
 		return
 	}
-	n, err := rw.w.Write(rw.buf)
-	whole := bytes.LastIndexByte(rw.buf[:n], '\n') + 1 // records wholly written
-	rw.written += bytes.Count(rw.buf[:whole], []byte{'\n'})
+	n, err := rw.w.Write(p)
+	whole := bytes.LastIndexByte(p[:n], '\n') + 1 // records wholly written
+	rw.written += bytes.Count(p[:whole], []byte{'\n'})
 	if rw.file != nil {
 		rw.offset += int64(n)
 		if rw.offset-rw.writeback >= writebackChunk {
@@ -184,7 +198,7 @@ func (rw *resultWriter) flushLocked() {
 	}
 	rw.err = err
 	rw.partially = n > whole
-	rw.spillLocked(rw.buf[whole:])
+	rw.spillLocked(p[whole:])
 	if rw.onError != nil {
 		rw.onError(err)
 	}

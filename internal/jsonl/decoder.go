@@ -91,10 +91,15 @@ type Options struct {
 // Item with Err set and reading goes on. A read error that makes the rest
 // of the input unreadable ends the sequence; it is then available from the
 // returned function.
+// readBufferSize is the input's read buffer: large enough that a line with
+// a payload of a few hundred KB is usually found whole in it, read with a
+// few large reads rather than assembled from 64 KB ones.
+const readBufferSize = 1 << 20
+
 func Decode(r io.Reader, opts Options) (iter.Seq[Item], func() error) {
 	var readErr error
 	seq := func(yield func(Item) bool) {
-		br := bufio.NewReaderSize(r, 64*1024)
+		br := bufio.NewReaderSize(r, readBufferSize)
 		if err := skipBOM(br); err != nil {
 			readErr = err
 			return
