@@ -48,8 +48,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	aerr := s.admit(r, &in)
 	defer in.release()
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, requestID)
+		s.writeError(w, requestID, aerr)
 		return
 	}
 	op, rawName := route(r.Method, r.URL.EscapedPath())
@@ -76,8 +75,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handleGetAccountSettings(w, req)
 	default:
 		e := userError(http.StatusNotFound, "UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.EscapedPath())
-		s.countError(e)
-		e.write(w, requestID)
+		s.writeError(w, requestID, e)
 	}
 }
 
@@ -146,10 +144,13 @@ func writeJSON(w http.ResponseWriter, requestID string, v any) {
 	_, _ = w.Write(body)
 }
 
-func (s *Server) countError(e *apiError) {
+// writeError answers with e's error document, counting it in the stats
+// as a throttle (429) or an error.
+func (s *Server) writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	if e.status == http.StatusTooManyRequests {
 		s.stats.throttles.Add(1)
 	} else {
 		s.stats.errors.Add(1)
 	}
+	e.write(w, requestID)
 }

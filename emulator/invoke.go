@@ -29,8 +29,7 @@ type invokeRequest struct {
 func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 	req, aerr := s.parseInvoke(call)
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, req.requestID)
+		s.writeError(w, req.requestID, aerr)
 		return
 	}
 	// The fault is decided now and carried to where it strikes: before
@@ -46,16 +45,14 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 		status = http.StatusNoContent
 	case lambdaapi.InvocationEvent:
 		if aerr := s.events.enqueue(req); aerr != nil {
-			s.countError(aerr)
-			aerr.write(w, req.requestID)
+			s.writeError(w, req.requestID, aerr)
 			return
 		}
 		status = http.StatusAccepted
 	default:
 		release, aerr := s.tryAcquire(req.fn)
 		if aerr != nil {
-			s.countError(aerr)
-			aerr.write(w, req.requestID)
+			s.writeError(w, req.requestID, aerr)
 			return
 		}
 		out, tail = s.execute(&req, req.logTail)
@@ -65,8 +62,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 			// service failed, not the function, and it may have had
 			// effects, which is what a ServiceException tells a client.
 			aerr := errServiceException()
-			s.countError(aerr)
-			aerr.write(w, req.requestID)
+			s.writeError(w, req.requestID, aerr)
 			return
 		}
 	}

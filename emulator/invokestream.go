@@ -77,8 +77,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, call *apiRequest) {
 		aerr = errValidation(req.invocationType, "invocationType", "Member must satisfy enum value set: [RequestResponse, DryRun]")
 	}
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, req.requestID)
+		s.writeError(w, req.requestID, aerr)
 		return
 	}
 	if fault := s.faults.plan(call.r.Context()); fault.strikesBefore() {
@@ -91,8 +90,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, call *apiRequest) {
 	}
 	release, aerr := s.tryAcquire(req.fn)
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, req.requestID)
+		s.writeError(w, req.requestID, aerr)
 		return
 	}
 	es := newEventStream(w, &req)
@@ -100,8 +98,7 @@ func (s *Server) handleInvokeStream(w http.ResponseWriter, call *apiRequest) {
 	release()
 	if req.cancelled && !es.started {
 		aerr := errServiceException()
-		s.countError(aerr)
-		aerr.write(w, req.requestID)
+		s.writeError(w, req.requestID, aerr)
 		return
 	}
 	var tail []byte

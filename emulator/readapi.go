@@ -32,8 +32,7 @@ func (s *Server) handleGetFunction(w http.ResponseWriter, call *apiRequest, conf
 	}
 	t, aerr := s.target(call, action)
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, call.requestID)
+		s.writeError(w, call.requestID, aerr)
 		return
 	}
 	cfg := s.configuration(t.fn, t.arn, call.region, t.version, true)
@@ -68,8 +67,7 @@ func (s *Server) handleListFunctions(w http.ResponseWriter, call *apiRequest) {
 	query := call.r.URL.Query()
 	if v, ok := query["FunctionVersion"]; ok && (len(v) == 0 || v[0] != "ALL") {
 		aerr := errValidation(query.Get("FunctionVersion"), "functionVersion", "Member must satisfy enum value set: [ALL]")
-		s.countError(aerr)
-		aerr.write(w, call.requestID)
+		s.writeError(w, call.requestID, aerr)
 		return
 	}
 	names := make([]string, 0, len(s.functions))
@@ -79,8 +77,7 @@ func (s *Server) handleListFunctions(w http.ResponseWriter, call *apiRequest) {
 	slices.Sort(names)
 	page, next, aerr := paginate(names, query)
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, call.requestID)
+		s.writeError(w, call.requestID, aerr)
 		return
 	}
 	resp := struct {
@@ -99,8 +96,7 @@ func (s *Server) handleListFunctions(w http.ResponseWriter, call *apiRequest) {
 func (s *Server) handleListAliases(w http.ResponseWriter, call *apiRequest) {
 	t, aerr := s.target(call, "lambda:ListAliases")
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, call.requestID)
+		s.writeError(w, call.requestID, aerr)
 		return
 	}
 	query := call.r.URL.Query()
@@ -110,8 +106,7 @@ func (s *Server) handleListAliases(w http.ResponseWriter, call *apiRequest) {
 	}
 	page, next, aerr := paginate(names, query)
 	if aerr != nil {
-		s.countError(aerr)
-		aerr.write(w, call.requestID)
+		s.writeError(w, call.requestID, aerr)
 		return
 	}
 	resp := struct {
