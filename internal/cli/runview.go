@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"sync"
 	"time"
 
@@ -150,14 +147,6 @@ func (env *invokeEnv) checkReportFile(ctx context.Context) error {
 		return usagef("--report: %v", err)
 	case loc.IsStdio():
 		return usagef("--report needs a file: standard output takes the results")
-	case loc.IsS3():
-		if _, err := env.storeFor(ctx).Stat(ctx, loc); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return usagef("cannot write --report: %v", err)
-		}
-		return nil
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usagef("--report %s is a directory", path)
-	}
-	return checkWritableDir(path, "--report")
+	return env.checkDocumentTarget(ctx, "--report", path, loc)
 }

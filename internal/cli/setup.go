@@ -209,16 +209,23 @@ func (env *invokeEnv) checkSummaryFile(ctx context.Context) error {
 	if err != nil {
 		return usagef("--summary-json: %v", err)
 	}
+	return env.checkDocumentTarget(ctx, "--summary-json", path, loc)
+}
+
+// checkDocumentTarget checks that the document flag names (path, parsed as
+// loc) can be written: an S3 location the credentials may see, or a local
+// file that is not a directory, in a directory that can be written.
+func (env *invokeEnv) checkDocumentTarget(ctx context.Context, flag, path string, loc store.Location) error {
 	if loc.IsS3() {
 		if _, err := env.storeFor(ctx).Stat(ctx, loc); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return usagef("cannot write --summary-json: %v", err)
+			return usagef("cannot write %s: %v", flag, err)
 		}
 		return nil
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usagef("--summary-json %s is a directory", path)
+		return usagef("%s %s is a directory", flag, path)
 	}
-	return checkWritableDir(path, "--summary-json")
+	return checkWritableDir(path, flag)
 }
 
 // storeFor returns the store of the run, with an S3 client from the AWS
