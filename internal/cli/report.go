@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -142,31 +140,18 @@ func addResults(ctx context.Context, st store.Store, loc store.Location, a *runr
 		return usagef("cannot read results: %v", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	for n := 1; ; n++ {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) { // a line longer than the buffer
-			long := bytes.Clone(line)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
-		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			rec, perr := runreport.ParseRecord(line)
-			if perr != nil {
-				return usagef("%s line %d is not a lambdafan result", path, n)
-			}
-			a.Add(&rec)
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
+	lines, readErr := nonBlankLines(f)
+	for n, line := range lines {
+		rec, err := runreport.ParseRecord(line)
 		if err != nil {
-			return usagef("read %s: %v", path, err)
+			return usagef("%s line %d is not a lambdafan result", path, n)
 		}
+		a.Add(&rec)
 	}
+	if err := readErr(); err != nil {
+		return usagef("read %s: %v", path, err)
+	}
+	return nil
 }
 
 // countingWriter counts what it passes on.

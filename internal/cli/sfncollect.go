@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,31 +184,22 @@ func (e *sfnEnv) copyRefused(ctx context.Context, ri *sfnrun.RunInfo, w io.Write
 		return fmt.Errorf("refused requests' results: %w", err)
 	}
 	defer r.Close()
-	br := bufio.NewReaderSize(r, 1<<20)
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			var rec summaryRecord
-			outcome, ok := lambdafanOutcome(&rec, line)
-			if !ok {
-				return fmt.Errorf("refused requests' results: s3://%s/%s holds a line that is not a result", ri.Bucket, ri.LocalResultsKey)
-			}
-			entry := progress.Entry{Outcome: outcome, Attempts: rec.Attempts}
-			if rec.Error != nil {
-				entry.ErrKind, entry.ErrType, entry.ErrStatus = rec.Error.Kind, rec.Error.Type, rec.Error.Status
-			}
-			summary.AddEntry(entry)
-			if _, err := w.Write(line); err != nil {
-				return err
-			}
+	lines, readErr := nonBlankLines(r)
+	for _, line := range lines {
+		var rec summaryRecord
+		outcome, ok := lambdafanOutcome(&rec, line)
+		if !ok {
+			return fmt.Errorf("refused requests' results: s3://%s/%s holds a line that is not a result", ri.Bucket, ri.LocalResultsKey)
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("refused requests' results: %w", err)
+		summary.AddEntry(rec.entry(outcome))
+		if _, err := w.Write(line); err != nil {
+			return err
 		}
 	}
+	if err := readErr(); err != nil {
+		return fmt.Errorf("refused requests' results: %w", err)
+	}
+	return nil
 }
 
 // writeSummaryJSON writes --summary-json: to S3 as one object, or to a

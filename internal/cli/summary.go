@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -143,6 +140,16 @@ type summaryRecord struct {
 	} `json:"error"`
 }
 
+// entry is what the summary counts of the result rec, whose outcome is o.
+func (rec *summaryRecord) entry(o lambdafan.Outcome) progress.Entry {
+	e := progress.Entry{Outcome: o, Status: rec.Status, Attempts: rec.Attempts, Throttles: rec.Throttles,
+		Latency: time.Duration(rec.LatencyMS * float64(time.Millisecond))}
+	if rec.Error != nil {
+		e.ErrKind, e.ErrType, e.ErrStatus = rec.Error.Kind, rec.Error.Type, rec.Error.Status
+	}
+	return e
+}
+
 // maxSummaryLine bounds the line numbers a summary tracks, so that a
 // damaged file cannot make it allocate without bound (a bit per line up
 // to it: 128 MiB).
@@ -182,34 +189,24 @@ func tallyResults(ctx context.Context, st store.Store, loc store.Location, sum *
 		return usagef("cannot read results: %v", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			var rec summaryRecord
-			outcome, ok := lambdafanOutcome(&rec, line)
-			switch {
-			case !ok:
-				return usagef("%s line %d is not a lambdafan result", path, n)
-			case *rec.Line > maxSummaryLine:
-				return usagef("%s line %d: line number %d is out of range", path, n, *rec.Line)
-			}
-			e := progress.Entry{Outcome: outcome, Status: rec.Status, Attempts: rec.Attempts, Throttles: rec.Throttles,
-				Latency: time.Duration(rec.LatencyMS * float64(time.Millisecond))}
-			if rec.Error != nil {
-				e.ErrKind, e.ErrType, e.ErrStatus = rec.Error.Kind, rec.Error.Type, rec.Error.Status
-			}
-			sum.AddEntry(e)
-			usage.Add(lambdalog.Invocation{Status: rec.Status, Tail: rec.Log, RequestID: rec.RequestID})
-			lines.add(*rec.Line)
+	records, readErr := nonBlankLines(f)
+	for n, line := range records {
+		var rec summaryRecord
+		outcome, ok := lambdafanOutcome(&rec, line)
+		switch {
+		case !ok:
+			return usagef("%s line %d is not a lambdafan result", path, n)
+		case *rec.Line > maxSummaryLine:
+			return usagef("%s line %d: line number %d is out of range", path, n, *rec.Line)
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return usagef("read %s: %v", path, err)
-		}
+		sum.AddEntry(rec.entry(outcome))
+		usage.Add(lambdalog.Invocation{Status: rec.Status, Tail: rec.Log, RequestID: rec.RequestID})
+		lines.add(*rec.Line)
 	}
+	if err := readErr(); err != nil {
+		return usagef("read %s: %v", path, err)
+	}
+	return nil
 }
 
 // lambdafanOutcome parses a result line into rec and returns its outcome;
