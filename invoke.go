@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/lambdafan/lambdafan/internal/ctxtime"
 )
 
 // run is the state shared by the invocations of one Stream: a failure that
@@ -111,7 +113,7 @@ func (c *Client) invoke(ctx context.Context, rn *run, index int, req *Request) R
 		if done {
 			return cl.res
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxtime.Sleep(ctx, wait); err != nil {
 			cl.settle(c.now())
 			return cl.res // the last attempt's error stands
 		}
@@ -261,19 +263,4 @@ func (c *Client) invalidateCredentials() bool {
 		return true
 	}
 	return false
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

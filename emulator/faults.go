@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/ctxtime"
 )
 
 // Fault is a failure the emulator can inject into one Invoke API call.
@@ -183,7 +185,7 @@ func (fi *faultInjector) plan(ctx context.Context) faultPlan {
 		return faultPlan{}
 	}
 	if fi.cfg.Latency > 0 {
-		wait(ctx, fi.cfg.Latency)
+		_ = ctxtime.Sleep(ctx, fi.cfg.Latency) // a cancelled request ends anyway
 	}
 	f := fi.draw()
 	if f != NoFault {
@@ -230,15 +232,5 @@ func (p faultPlan) apply(w http.ResponseWriter, requestID string) {
 		panic(http.ErrAbortHandler)
 	case FaultSlow:
 		// The answer itself is written by the caller after the wait.
-	}
-}
-
-// wait blocks for d or until ctx is done.
-func wait(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lambdafan/lambdafan/internal/ctxtime"
 	"github.com/lambdafan/lambdafan/internal/lambdaapi"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) handleInvoke(w http.ResponseWriter, call *apiRequest) {
 			fault.apply(w, req.requestID)
 			return
 		}
-		wait(call.r.Context(), s.faults.cfg.SlowDelay)
+		_ = ctxtime.Sleep(call.r.Context(), s.faults.cfg.SlowDelay) // a cancelled request ends anyway
 	}
 	s.writeSuccess(w, &req, status, out, tail)
 }

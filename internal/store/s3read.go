@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lambdafan/lambdafan/internal/ctxtime"
 )
 
 // Resuming a broken S3 read.
@@ -119,7 +121,7 @@ func (r *s3Reader) resume() error {
 		if r.failures >= DefaultReadResumes {
 			return pathError("read", r.loc, fmt.Errorf("connection broke at byte %d and %d resumes got nothing: %w", r.off, r.failures, r.cause))
 		}
-		if err := sleep(r.ctx, backoff(r.failures)); err != nil {
+		if err := ctxtime.Sleep(r.ctx, backoff(r.failures)); err != nil {
 			return pathError("read", r.loc, err)
 		}
 		r.failures++
@@ -183,19 +185,4 @@ func backoff(failures int) time.Duration {
 		d = maxResumeBackoff
 	}
 	return d
-}
-
-// sleep waits d, or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
