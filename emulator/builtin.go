@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/ctxtime"
 )
 
 // builtinHandlers are the Go functions the emulator ships, by name.
@@ -45,14 +47,10 @@ func sleepHandler(ctx context.Context, inv *Invocation) ([]byte, error) {
 	if err := json.Unmarshal(inv.Payload, &in); err != nil || in.MS == nil || *in.MS < 0 {
 		return nil, &FunctionError{Type: "InvalidInput", Message: `sleep expects {"ms": N} with N ≥ 0`}
 	}
-	t := time.NewTimer(time.Duration(*in.MS * float64(time.Millisecond)))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return inv.Payload, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := ctxtime.Sleep(ctx, time.Duration(*in.MS*float64(time.Millisecond))); err != nil {
+		return nil, err
 	}
+	return inv.Payload, nil
 }
 
 func fail(_ context.Context, inv *Invocation) ([]byte, error) {
