@@ -6,7 +6,21 @@ import (
 	"sync"
 
 	"github.com/lambdafan/lambdafan"
+	"github.com/lambdafan/lambdafan/internal/jsonl"
 )
+
+// A payloadSink takes the response payloads of a run: payloadDir writes
+// them to files (--payload-dir), payloadBuffers to pooled buffers that
+// the result lines embed.
+type payloadSink interface {
+	// writerFor returns the PayloadWriter of the request with the given
+	// index, from the given input line, with the given id.
+	writerFor(index, line int, id string) func(lambdafan.Result) (io.Writer, error)
+	// result finishes the payload of the request with the given index as
+	// its result r is written: what the result line says of a payload
+	// file, if any, and the function to call once the line is encoded.
+	result(index int, r *lambdafan.Result) (file *jsonl.PayloadFile, release func())
+}
 
 // maxPooledPayload is the largest buffer payloadBuffers keeps for reuse: a
 // rare multi-megabyte answer should not pin its buffer for the rest of the
@@ -32,7 +46,7 @@ func newPayloadBuffers() *payloadBuffers {
 
 // writerFor returns the PayloadWriter of the request with the given index.
 // Another attempt of the same request writes into the same buffer, emptied.
-func (pb *payloadBuffers) writerFor(index int) func(lambdafan.Result) (io.Writer, error) {
+func (pb *payloadBuffers) writerFor(index, _ int, _ string) func(lambdafan.Result) (io.Writer, error) {
 	return func(lambdafan.Result) (io.Writer, error) {
 		pb.mu.Lock()
 		defer pb.mu.Unlock()
@@ -49,19 +63,19 @@ func (pb *payloadBuffers) writerFor(index int) func(lambdafan.Result) (io.Writer
 	}
 }
 
-// take puts the payload the request with the given index received, if
+// result puts the payload the request with the given index received, if
 // any, into r.Payload, and returns the function that gives its buffer
 // back: to be called once nothing refers to r.Payload any more.
-func (pb *payloadBuffers) take(index int, r *lambdafan.Result) (release func()) {
+func (pb *payloadBuffers) result(index int, r *lambdafan.Result) (file *jsonl.PayloadFile, release func()) {
 	pb.mu.Lock()
 	buf := pb.open[index]
 	delete(pb.open, index)
 	pb.mu.Unlock()
 	if buf == nil {
-		return func() {}
+		return nil, func() {}
 	}
 	r.Payload = buf.Bytes()
-	return func() {
+	return nil, func() {
 		r.Payload = nil
 		if buf.Cap() <= maxPooledPayload {
 			pb.pool.Put(buf)

@@ -182,6 +182,12 @@ func (d *payloadDir) finish(index int, r *lambdafan.Result) *jsonl.PayloadFile {
 	return out
 }
 
+// result is finish, for the payloadSink interface: a file needs nothing
+// more once its result line is written.
+func (d *payloadDir) result(index int, r *lambdafan.Result) (*jsonl.PayloadFile, func()) {
+	return d.finish(index, r), func() {}
+}
+
 // close closes the files of requests that got no result (the run was
 // aborted).
 func (d *payloadDir) close() error {

@@ -46,10 +46,10 @@ func TestReadAhead_boundedInBytes(t *testing.T) {
 }
 
 // TestPayloadBuffers: another attempt writes into the same buffer, emptied;
-// take hands the bytes to the result and release takes them back.
+// result hands the bytes to the result and release takes them back.
 func TestPayloadBuffers(t *testing.T) {
 	pb := newPayloadBuffers()
-	w := pb.writerFor(7)
+	w := pb.writerFor(7, 1, "")
 	first, _ := w(lambdafan.Result{})
 	io.WriteString(first, "cut short")
 	second, _ := w(lambdafan.Result{})
@@ -58,7 +58,7 @@ func TestPayloadBuffers(t *testing.T) {
 	}
 	io.WriteString(second, `{"ok":true}`)
 	var r lambdafan.Result
-	release := pb.take(7, &r)
+	_, release := pb.result(7, &r)
 	if string(r.Payload) != `{"ok":true}` {
 		t.Fatalf("payload %q, want the last attempt's", r.Payload)
 	}
@@ -68,7 +68,8 @@ func TestPayloadBuffers(t *testing.T) {
 	}
 	var none lambdafan.Result
 	none.Payload = []byte("kept")
-	pb.take(8, &none)() // a request whose answer had no payload for the writer
+	_, release = pb.result(8, &none) // a request whose answer had no payload for the writer
+	release()
 	if string(none.Payload) != "kept" {
 		t.Errorf("payload %q, want the result's own kept", none.Payload)
 	}

@@ -74,11 +74,8 @@ func (env *invokeEnv) pump(intake, inFlight context.Context, out *resultWriter, 
 		src := sources.take(r.Index)
 		var payloadFile *jsonl.PayloadFile
 		release := func() {}
-		switch {
-		case env.payloads != nil:
-			payloadFile = env.payloads.finish(r.Index, &r)
-		case env.buffers != nil:
-			release = env.buffers.take(r.Index, &r)
+		if env.payloads != nil {
+			payloadFile, release = env.payloads.result(r.Index, &r)
 		}
 		summary.Add(&r)
 		env.view.add(&r, src.line)
@@ -301,11 +298,8 @@ func (env *invokeEnv) requests(intake context.Context, queue *readAhead, out *re
 			}
 			sources.put(index, src)
 			req := it.Request
-			switch {
-			case env.payloads != nil:
+			if env.payloads != nil {
 				req.PayloadWriter = env.payloads.writerFor(index, it.Line, req.ID)
-			case env.buffers != nil:
-				req.PayloadWriter = env.buffers.writerFor(index)
 			}
 			index++
 			if !yield(req) {

@@ -51,11 +51,10 @@ type invokeEnv struct {
 	ids      *idTracker
 	// view sees the results for the cold starts, the cost and --report.
 	view *runView
-	// payloads writes payloads to files with --payload-dir; nil without.
-	payloads *payloadDir
-	// buffers receives the payloads without --payload-dir.
-	buffers *payloadBuffers
-	closers []func() error
+	// payloads takes the response payloads: to files with --payload-dir,
+	// else to pooled buffers.
+	payloads payloadSink
+	closers  []func() error
 }
 
 // setUp checks everything that can be checked — the command line, the
@@ -314,10 +313,11 @@ func (env *invokeEnv) openFiles(ctx context.Context) error {
 		if err := os.MkdirAll(env.opts.payloadDir, 0o777); err != nil {
 			return usagef("--payload-dir: %v", pathErr(err))
 		}
-		env.payloads = newPayloadDir(env.opts.payloadDir)
-		env.closers = append(env.closers, env.payloads.close)
+		dir := newPayloadDir(env.opts.payloadDir)
+		env.payloads = dir
+		env.closers = append(env.closers, dir.close)
 	} else {
-		env.buffers = newPayloadBuffers()
+		env.payloads = newPayloadBuffers()
 	}
 	if env.target == nil {
 		return nil
