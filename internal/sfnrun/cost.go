@@ -3,6 +3,8 @@ package sfnrun
 import (
 	"fmt"
 	"time"
+
+	"github.com/lambdafan/lambdafan/internal/lambdalog"
 )
 
 // Published prices (US East (N. Virginia), on-demand, looked up on
@@ -20,9 +22,10 @@ const (
 	// ExpressGBSecondUSD is the price of Express duration, per GB-second
 	// (first tier), billed in 100 ms steps and 64 MB chunks of memory.
 	ExpressGBSecondUSD = 0.00001667
-	// LambdaRequestUSD is the price of one Lambda request: $0.20 per
-	// million. Lambda's duration charges come on top, as for any run.
-	LambdaRequestUSD = 0.20 / 1e6
+	// LambdaRequestUSD is the price of one Lambda request, the one the
+	// cost estimates of every run use (lambdalog): $0.20 per million.
+	// Lambda's duration charges come on top, as for any run.
+	LambdaRequestUSD = lambdalog.DefaultUSDPerMillionRequests / 1e6
 )
 
 // expressChunkGB is the smallest memory an Express execution is billed
@@ -78,7 +81,8 @@ func EstimateCost(items int, spec Spec, longest time.Duration) Estimate {
 
 // String describes the estimate in a line or two, with the prices used.
 func (e Estimate) String() string {
-	lambda := fmt.Sprintf("Lambda requests: %s (%d at $0.20 per million; durations extra, as for any run)", usd(e.LambdaRequestsUSD), e.Items)
+	lambda := fmt.Sprintf("Lambda requests: %s (%d at $%.2f per million; durations extra, as for any run)",
+		usd(e.LambdaRequestsUSD), e.Items, lambdalog.DefaultUSDPerMillionRequests)
 	if e.ChildType == Express {
 		return fmt.Sprintf("Step Functions: at most %s (%d Express children at $1.00 per million, and at most %v each at $%.8f per GB-second for 64 MB)\n%s\nprices: us-east-1, published, looked up %s (docs/SCALE-OUT.md)",
 			usd(e.StepFunctionsUSD), e.Items, e.ExpressDuration, ExpressGBSecondUSD, lambda, PricesDate)
