@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -87,6 +88,28 @@ type sdkStream struct {
 
 func sdkInvokeStream(t *testing.T, c *lambda.Client, in *lambda.InvokeWithResponseStreamInput) sdkStream {
 	t.Helper()
+	// On a loaded machine the SDK's event stream reader now and then finds
+	// its connection closed under it (net.ErrClosed, "use of closed
+	// network connection", reported in aws/aws-sdk-go-v2#1825 and #2737
+	// for other operations): the SDK's transport, not the stream it reads.
+	// That attempt says nothing of the stream, so it is made again, up to
+	// three times in all; any other error fails the test at once.
+	for attempt := 1; ; attempt++ {
+		s, err := sdkReadStream(t, c, in)
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, net.ErrClosed) || attempt == 3 {
+			t.Fatalf("SDK event stream: %v", err)
+		}
+		t.Logf("SDK event stream, attempt %d: %v; again", attempt, err)
+	}
+}
+
+// sdkReadStream makes one InvokeWithResponseStream call with the SDK and
+// reads its whole event stream.
+func sdkReadStream(t *testing.T, c *lambda.Client, in *lambda.InvokeWithResponseStreamInput) (sdkStream, error) {
+	t.Helper()
 	out, err := c.InvokeWithResponseStream(t.Context(), in)
 	if err != nil {
 		t.Fatalf("SDK InvokeWithResponseStream: %v", err)
@@ -102,10 +125,7 @@ func sdkInvokeStream(t *testing.T, c *lambda.Client, in *lambda.InvokeWithRespon
 			s.complete = v.Value
 		}
 	}
-	if err := stream.Err(); err != nil {
-		t.Fatalf("SDK event stream: %v", err)
-	}
-	return s
+	return s, stream.Err()
 }
 
 // TestClient_ResponseStream_SDKReference decodes each function's stream
