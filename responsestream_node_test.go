@@ -3,7 +3,6 @@ package lambdafan_test
 import (
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/lambdafan/lambdafan"
 	"github.com/lambdafan/lambdafan/emulator"
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
+	"github.com/lambdafan/lambdafan/internal/nodetest"
 )
 
 // nodeStreamingHandler streams the event's chunks with
@@ -35,23 +35,12 @@ const nodeStreamingHandler = `export const handler = awslambda.streamifyResponse
 // .ci/setup-node-ric into LAMBDAFAN_NODE_MODULES) and holds lambdafan to
 // what the SDK's InvokeWithResponseStream decodes of the same function.
 func TestClient_ResponseStream_NodeRIC(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed, so the Node.js runtime interface client cannot run")
-	}
-	modules := os.Getenv("LAMBDAFAN_NODE_MODULES")
-	if modules == "" {
-		t.Skip("LAMBDAFAN_NODE_MODULES is not set; .ci/setup-node-ric installs aws-lambda-ric and prints the directory")
-	}
-	ric := filepath.Join(modules, "aws-lambda-ric", "index.mjs")
-	if _, err := os.Stat(ric); err != nil {
-		t.Skipf("aws-lambda-ric is not installed in LAMBDAFAN_NODE_MODULES: %v", err)
-	}
+	ric := nodetest.RIC(t)
 	code := t.TempDir()
 	if err := os.WriteFile(filepath.Join(code, "index.mjs"), []byte(nodeStreamingHandler), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fn := emulator.Function{Name: "node-stream", Command: []string{node, ric}, CodeDir: code, RuntimeHandler: "index.handler"}
+	fn := emulator.Function{Name: "node-stream", Command: ric, CodeDir: code, RuntimeHandler: "index.handler"}
 	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{fn}})
 	c := newClient(t, srv, lambdafan.Config{})
 	sdk := lambda.NewFromConfig(srv.AWSConfig(), func(o *lambda.Options) { o.RetryMaxAttempts = 1 })

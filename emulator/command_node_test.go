@@ -3,7 +3,6 @@ package emulator_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,27 +14,8 @@ import (
 
 	"github.com/lambdafan/lambdafan/emulator"
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
+	"github.com/lambdafan/lambdafan/internal/nodetest"
 )
-
-// nodeRIC returns the command that runs AWS's Node.js runtime interface
-// client (aws-lambda-ric), which .ci/setup-node-ric installs, or skips the
-// test saying why it cannot run.
-func nodeRIC(t *testing.T) []string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed, so the Node.js runtime interface client cannot run")
-	}
-	modules := os.Getenv("LAMBDAFAN_NODE_MODULES")
-	if modules == "" {
-		t.Skip("LAMBDAFAN_NODE_MODULES is not set; .ci/setup-node-ric installs aws-lambda-ric and prints the directory")
-	}
-	ric := filepath.Join(modules, "aws-lambda-ric", "index.mjs")
-	if _, err := os.Stat(ric); err != nil {
-		t.Skipf("aws-lambda-ric is not installed in LAMBDAFAN_NODE_MODULES: %v", err)
-	}
-	return []string{node, ric}
-}
 
 // nodeFunction returns a function named name whose code is index.mjs with
 // source, in a code directory of its own, run by the Node.js runtime
@@ -46,7 +26,7 @@ func nodeFunction(t *testing.T, name, source string) emulator.Function {
 	if err := os.WriteFile(filepath.Join(dir, "index.mjs"), []byte(source), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return emulator.Function{Name: name, Command: nodeRIC(t), CodeDir: dir, RuntimeHandler: "index.handler"}
+	return emulator.Function{Name: name, Command: nodetest.RIC(t), CodeDir: dir, RuntimeHandler: "index.handler"}
 }
 
 // nodeResult is what the test modules' handlers return.

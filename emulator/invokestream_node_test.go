@@ -14,27 +14,8 @@ import (
 
 	"github.com/lambdafan/lambdafan/emulator"
 	"github.com/lambdafan/lambdafan/emulator/emulatortest"
+	"github.com/lambdafan/lambdafan/internal/nodetest"
 )
-
-// nodeModules returns the node_modules directory holding AWS's Node.js
-// runtime interface client and SDK (.ci/setup-node-ric installs them and
-// exports LAMBDAFAN_NODE_MODULES), or skips the test, saying why.
-func nodeModules(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed; the Node.js runtime tests need it")
-	}
-	dir := os.Getenv("LAMBDAFAN_NODE_MODULES")
-	if dir == "" {
-		t.Skip("LAMBDAFAN_NODE_MODULES is not set: .ci/setup-node-ric installs aws-lambda-ric and @aws-sdk/client-lambda and prints the directory")
-	}
-	for _, m := range []string{"aws-lambda-ric/index.mjs", "@aws-sdk/client-lambda/package.json"} {
-		if _, err := os.Stat(filepath.Join(dir, m)); err != nil {
-			t.Skipf("LAMBDAFAN_NODE_MODULES lacks %s: %v", m, err)
-		}
-	}
-	return dir
-}
 
 // streamingHandler is a Node.js handler streaming its response with
 // awslambda.streamifyResponse: the event's chunks, one write each, then
@@ -57,7 +38,7 @@ const streamingHandler = `export const handler = awslambda.streamifyResponse(asy
 // InvokeWithResponseStreamCommand, against a handler that streams and
 // one that fails midway.
 func TestInvokeWithResponseStream_NodeRIC(t *testing.T) {
-	modules := nodeModules(t)
+	modules := nodetest.Modules(t, "aws-lambda-ric/index.mjs", "@aws-sdk/client-lambda/package.json")
 	srv := emulatortest.New(t, emulator.Config{Functions: []emulator.Function{nodeFunction(t, "node-stream", streamingHandler)}})
 	c := newClient(srv)
 	const ok = `{"chunks":["hello ","from ","node"]}`
